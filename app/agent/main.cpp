@@ -1,0 +1,116 @@
+// signet-agent: the long-running, GUI-less owner of sign-in, the session and the socket.
+
+#include "agent/agent.h"
+#include "config/config.h"
+#include "ipc/ipcserver.h"
+#include "logging/logging.h"
+#include "logging/secretredactor.h"
+
+#include "signet-version.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <cstdio>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+int s_signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(s_signalPipe[1], &byte, 1);
+}
+
+// SIGTERM/SIGINT end the event loop normally, so the socket is removed and the lock released.
+void quitOnTerminationSignals(QCoreApplication *app)
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s_signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(s_signalPipe[0], QSocketNotifier::Read, app);
+    QObject::connect(notifier, &QSocketNotifier::activated, app, [app] {
+        char byte;
+        [[maybe_unused]] const auto got = ::read(s_signalPipe[0], &byte, 1);
+        qCInfo(lcAgent) << "stopping on signal";
+        app->quit();
+    });
+    struct sigaction action {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGINT, &action, nullptr);
+}
+
+int checkConfig(const Signet::Config &config)
+{
+    const auto problems = config.allProblems();
+    int errors = 0;
+    for (const auto &problem : problems) {
+        fprintf(stderr, "%s: %s\n", problem.isError() ? "error" : "warning", qPrintable(problem.toString()));
+        errors += problem.isError() ? 1 : 0;
+    }
+    if (config.files.isEmpty())
+        fprintf(stderr, "warning: no configuration file was found; no provider is configured\n");
+    printf("%s: %d error(s), %d warning(s) in %s\n", errors ? "FAIL" : "OK", errors, int(problems.size() - errors),
+           config.files.isEmpty() ? "(no files)" : qPrintable(config.files.join(QStringLiteral(", "))));
+    return errors ? 8 : 0;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    // The agent holds tokens: no core dumps, and no ptrace attach by other same-user processes
+    // that are not its parent (Yama ptrace_scope permitting). See docs/threat-model.md.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    if (qEnvironmentVariableIsEmpty("QT_MESSAGE_PATTERN"))
+        qSetMessagePattern(QStringLiteral("signet-agent: %{if-category}%{category}: %{endif}%{message}"));
+    Signet::SecretRedactor::install();
+
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("signet-agent"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(SIGNET_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Signet's agent: signs the desktop user in with their company identity and "
+                                                    "answers companion apps on $XDG_RUNTIME_DIR/signet/agent.sock."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption configOption(QStringLiteral("config"),
+                                          QStringLiteral("Read FILE on top of the system configuration instead of ~/.config/signet/signet.conf."),
+                                          QStringLiteral("FILE"));
+    const QCommandLineOption checkOption(QStringLiteral("check-config"),
+                                         QStringLiteral("Check the configuration, print every problem and exit (0 = no errors, 8 = errors)."));
+    parser.addOption(configOption);
+    parser.addOption(checkOption);
+    parser.process(app);
+
+    const Signet::Config config = Signet::ConfigLoader::load(Signet::ConfigSources::fromEnvironment(parser.value(configOption)));
+    if (parser.isSet(checkOption))
+        return checkConfig(config);
+    for (const auto &provider : config.providers)
+        Signet::SecretRedactor::addSecret(provider.clientSecret);
+    if (config.hasGeneralErrors())
+        qCWarning(lcAgent) << "the configuration has errors: sign-in is refused until they are fixed (run signet-agent --check-config)";
+
+    QString error;
+    const QString directory = Signet::IpcServer::defaultRuntimeDirectory(&error);
+    Signet::IpcServer server;
+    if (directory.isEmpty() || !server.listen(directory, &error)) {
+        fprintf(stderr, "signet-agent: %s\n", qPrintable(error));
+        return 1;
+    }
+
+    Signet::Agent agent(config);
+    agent.serve(&server);
+    quitOnTerminationSignals(&app);
+    return app.exec();
+}

@@ -1,0 +1,273 @@
+#include "agent.h"
+
+#include "auth/signinattempt.h"
+#include "ipc/ipcserver.h"
+#include "logging/logging.h"
+
+#include "signet-version.h"
+
+#include <QJsonArray>
+
+namespace Signet {
+
+namespace {
+const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out")};
+const QStringList Capabilities = {QStringLiteral("status"), QStringLiteral("providers"), QStringLiteral("signin"), QStringLiteral("cancel"),
+                                  QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe")};
+
+QJsonObject problemToJson(const ConfigProblem &problem)
+{
+    return {{QStringLiteral("severity"), problem.isError() ? QStringLiteral("error") : QStringLiteral("warning")},
+            {QStringLiteral("file"), problem.file},
+            {QStringLiteral("group"), problem.group},
+            {QStringLiteral("key"), problem.key},
+            {QStringLiteral("message"), problem.message},
+            {QStringLiteral("text"), problem.toString()}};
+}
+} // namespace
+
+Agent::Agent(const Config &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+{
+    connect(&m_session, &Session::started, this, [this](const Identity &identity) {
+        broadcast(QStringLiteral("signed-in"), {{QStringLiteral("identity"), identity.toJson()}});
+    });
+    connect(&m_session, &Session::ended, this, [this](const QString &provider, Session::EndReason reason) {
+        broadcast(QStringLiteral("signed-out"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
+    });
+}
+
+Agent::~Agent()
+{
+    if (m_attempt)
+        m_attempt->disconnect(this);
+}
+
+void Agent::serve(IpcServer *server)
+{
+    connect(server, &IpcServer::newConnection, this, &Agent::attach);
+}
+
+void Agent::attach(IpcConnection *connection)
+{
+    m_connections.append(connection);
+    connect(connection, &IpcConnection::requestReceived, this, [this, connection](const QJsonValue &id, const QString &method, const QJsonObject &params) {
+        handle(connection, id, method, params);
+    });
+    connect(connection, &IpcConnection::closed, this, [this, connection] {
+        m_connections.removeAll(connection);
+        m_connections.removeAll(nullptr);
+    });
+}
+
+void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QString &method, const QJsonObject &params)
+{
+    qCDebug(lcAgent) << "request" << method << "from pid" << connection->peerPid();
+    if (method == QLatin1String("hello")) {
+        QString code, message;
+        const QJsonObject result = hello(params, &code, &message);
+        if (code.isEmpty())
+            connection->sendResult(id, result);
+        else
+            connection->sendError(id, code, message);
+    } else if (method == QLatin1String("status")) {
+        connection->sendResult(id, status());
+    } else if (method == QLatin1String("providers")) {
+        connection->sendResult(id, providers());
+    } else if (method == QLatin1String("signin")) {
+        signIn(connection, id, params);
+    } else if (method == QLatin1String("cancel")) {
+        const bool running = m_attempt && !m_attempt->isFinished();
+        connection->sendResult(id, {{QStringLiteral("cancelled"), running}});
+        if (running)
+            m_attempt->cancel();
+    } else if (method == QLatin1String("whoami")) {
+        if (m_session.isActive())
+            connection->sendResult(id, {{QStringLiteral("identity"), m_session.identity().toJson()}});
+        else
+            connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
+    } else if (method == QLatin1String("signout")) {
+        if (m_session.isActive() && m_session.end(Session::EndReason::SignedOut))
+            connection->sendResult(id, {{QStringLiteral("signed_out"), true}});
+        else
+            connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in."));
+    } else if (method == QLatin1String("subscribe")) {
+        QStringList wanted = AllEvents;
+        if (params.contains(QLatin1String("events"))) {
+            wanted.clear();
+            for (const QJsonValue &event : params.value(QLatin1String("events")).toArray()) {
+                if (AllEvents.contains(event.toString()))
+                    wanted << event.toString();
+            }
+        }
+        for (const QString &event : std::as_const(wanted))
+            connection->subscriptions.insert(event);
+        QStringList all = connection->subscriptions.values();
+        all.sort();
+        connection->sendResult(id, {{QStringLiteral("events"), QJsonArray::fromStringList(all)}});
+    } else {
+        connection->sendError(id, QStringLiteral("unknown_method"), tr("Unknown method '%1'. This agent speaks protocol %2; see docs/ipc.md.").arg(method.left(64)).arg(SIGNET_PROTOCOL_VERSION));
+    }
+}
+
+QJsonObject Agent::hello(const QJsonObject &params, QString *errorCode, QString *errorMessage)
+{
+    const QJsonValue protocol = params.value(QLatin1String("protocol"));
+    if (!protocol.isUndefined() && protocol.toInt(-1) != SIGNET_PROTOCOL_VERSION) {
+        *errorCode = QStringLiteral("unsupported_protocol");
+        *errorMessage = tr("This agent speaks protocol %1; the client asked for %2. Update the client or the agent so they match.")
+                            .arg(SIGNET_PROTOCOL_VERSION)
+                            .arg(protocol.toVariant().toString());
+        return {};
+    }
+    return {{QStringLiteral("protocol"), SIGNET_PROTOCOL_VERSION},
+            {QStringLiteral("agent"), QStringLiteral("signet-agent")},
+            {QStringLiteral("version"), QStringLiteral(SIGNET_VERSION)},
+            {QStringLiteral("capabilities"), QJsonArray::fromStringList(Capabilities)}};
+}
+
+QJsonObject Agent::status()
+{
+    const bool signedIn = m_session.isActive();
+    const bool signingIn = m_attempt && !m_attempt->isFinished();
+    QString state = QStringLiteral("signed_out");
+    if (signedIn)
+        state = QStringLiteral("signed_in");
+    else if (signingIn)
+        state = QStringLiteral("signing_in");
+
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QJsonObject result{{QStringLiteral("state"), state}};
+    result.insert(QStringLiteral("provider"), signedIn ? QJsonValue(m_session.identity().provider) : QJsonValue(QJsonValue::Null));
+    result.insert(QStringLiteral("expires_at"), signedIn ? QJsonValue(m_session.identity().expiresAt.toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null));
+    result.insert(QStringLiteral("expires_in"), signedIn ? QJsonValue(now.secsTo(m_session.identity().expiresAt)) : QJsonValue(QJsonValue::Null));
+    if (signingIn) {
+        result.insert(QStringLiteral("signin"), QJsonObject{{QStringLiteral("provider"), m_attempt->provider().id},
+                                                            {QStringLiteral("url"), m_attempt->authorizationUrl().isValid() ? QJsonValue(m_attempt->authorizationUrl().toString(QUrl::FullyEncoded)) : QJsonValue(QJsonValue::Null)},
+                                                            {QStringLiteral("expires_in"), now.secsTo(m_attempt->expiresAt())}});
+    } else {
+        result.insert(QStringLiteral("signin"), QJsonValue::Null);
+    }
+    QJsonArray problems;
+    for (const auto &problem : m_config.allProblems())
+        problems.append(problemToJson(problem));
+    result.insert(QStringLiteral("config"), QJsonObject{{QStringLiteral("ok"), !m_config.hasGeneralErrors()}, {QStringLiteral("problems"), problems}});
+    return result;
+}
+
+QJsonObject Agent::providers()
+{
+    QJsonArray list;
+    for (const auto &provider : std::as_const(m_config.providers)) {
+        list.append(QJsonObject{{QStringLiteral("id"), provider.id},
+                                {QStringLiteral("type"), provider.type},
+                                {QStringLiteral("display_name"), provider.displayName},
+                                {QStringLiteral("issuer"), provider.issuer.isValid() ? QJsonValue(provider.issuer.toString()) : QJsonValue(QJsonValue::Null)},
+                                {QStringLiteral("available"), provider.isAvailable()},
+                                {QStringLiteral("problem"), provider.isAvailable() ? QJsonValue(QJsonValue::Null) : QJsonValue(provider.firstError())}});
+    }
+    return {{QStringLiteral("providers"), list}};
+}
+
+void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params)
+{
+    const QJsonValue providerValue = params.value(QLatin1String("provider"));
+    if (!providerValue.isString() || providerValue.toString().isEmpty()) {
+        connection->sendError(id, QStringLiteral("bad_request"), tr("'signin' needs the parameter 'provider' (a provider id from 'providers')."));
+        return;
+    }
+    const QString providerId = providerValue.toString();
+    const ProviderConfig *provider = m_config.provider(providerId);
+    if (!provider) {
+        QStringList ids;
+        for (const auto &p : std::as_const(m_config.providers))
+            ids << p.id;
+        connection->sendError(id, QStringLiteral("unknown_provider"),
+                              ids.isEmpty() ? tr("No provider '%1' is configured, and no provider is configured at all; see docs/configuration.md.").arg(providerId.left(64))
+                                            : tr("No provider '%1' is configured. Configured providers: %2.").arg(providerId.left(64), ids.join(QStringLiteral(", "))));
+        return;
+    }
+    if (m_config.hasGeneralErrors()) {
+        QStringList errors;
+        for (const auto &problem : m_config.problems) {
+            if (problem.isError())
+                errors << problem.toString();
+        }
+        connection->sendError(id, QStringLiteral("config_error"), tr("The configuration has errors; fix them and restart signet-agent: %1").arg(errors.join(QStringLiteral("; "))));
+        return;
+    }
+    if (!provider->isAvailable()) {
+        connection->sendError(id, QStringLiteral("config_error"), tr("%1 cannot be used: %2").arg(provider->displayName, provider->firstError()));
+        return;
+    }
+
+    if (m_attempt && !m_attempt->isFinished()) {
+        if (m_attempt->provider().id != providerId) {
+            connection->sendError(id, QStringLiteral("busy"),
+                                  tr("A sign-in with %1 is already running. Finish or cancel it first.").arg(m_attempt->provider().displayName));
+            return;
+        }
+        // Same provider: join the running attempt (one browser tab, not two states racing).
+        m_waiters.append({connection, id});
+        if (m_attempt->authorizationUrl().isValid()) {
+            connection->sendEvent(QStringLiteral("authorization-url"),
+                                  {{QStringLiteral("provider"), providerId},
+                                   {QStringLiteral("url"), m_attempt->authorizationUrl().toString(QUrl::FullyEncoded)},
+                                   {QStringLiteral("expires_in"), QDateTime::currentDateTimeUtc().secsTo(m_attempt->expiresAt())}},
+                                  id);
+        }
+        return;
+    }
+
+    auto *attempt = new SignInAttempt(*provider, m_config.stateTimeout, m_config.sessionAge, this);
+    m_attempt = attempt;
+    m_waiters = {{connection, id}};
+    connect(attempt, &SignInAttempt::authorizationUrlReady, this, [this, attempt](const QUrl &url) {
+        for (const Waiter &waiter : std::as_const(m_waiters)) {
+            if (waiter.connection) {
+                waiter.connection->sendEvent(QStringLiteral("authorization-url"),
+                                             {{QStringLiteral("provider"), attempt->provider().id},
+                                              {QStringLiteral("url"), url.toString(QUrl::FullyEncoded)},
+                                              {QStringLiteral("expires_in"), QDateTime::currentDateTimeUtc().secsTo(attempt->expiresAt())}},
+                                             waiter.id);
+            }
+        }
+    });
+    connect(attempt, &SignInAttempt::finished, this, &Agent::onAttemptFinished);
+    attempt->start();
+}
+
+void Agent::onAttemptFinished()
+{
+    SignInAttempt *attempt = m_attempt;
+    if (!attempt)
+        return;
+    const QList<Waiter> waiters = std::exchange(m_waiters, {});
+    if (attempt->error().isError()) {
+        for (const Waiter &waiter : waiters) {
+            if (waiter.connection)
+                waiter.connection->sendError(waiter.id, SignInError::codeName(attempt->error().code), attempt->error().message);
+        }
+    } else {
+        // Start the session first, so a waiter that asks whoami right after the answer sees it.
+        m_session.start(attempt->identity(), attempt->tokens());
+        const QJsonObject identity = attempt->identity().toJson();
+        for (const Waiter &waiter : waiters) {
+            if (waiter.connection)
+                waiter.connection->sendResult(waiter.id, {{QStringLiteral("identity"), identity}});
+        }
+    }
+    attempt->deleteLater();
+    m_attempt.clear();
+}
+
+void Agent::broadcast(const QString &event, const QJsonObject &data)
+{
+    for (const auto &connection : std::as_const(m_connections)) {
+        if (connection && connection->subscriptions.contains(event))
+            connection->sendEvent(event, data);
+    }
+}
+
+} // namespace Signet

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "config/config.h"
+#include "session/session.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+
+namespace Signet {
+
+class IpcConnection;
+class IpcServer;
+class SignInAttempt;
+
+// The agent's brain: answers the protocol's methods (docs/ipc.md) from the configuration, the
+// running sign-in and the session, and tells subscribers about changes.
+class Agent : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Agent(const Config &config, QObject *parent = nullptr);
+    ~Agent() override;
+
+    void serve(IpcServer *server);
+    Session *session() { return &m_session; }
+
+private:
+    void attach(IpcConnection *connection);
+    void handle(IpcConnection *connection, const QJsonValue &id, const QString &method, const QJsonObject &params);
+
+    QJsonObject hello(const QJsonObject &params, QString *errorCode, QString *errorMessage);
+    QJsonObject status();
+    QJsonObject providers();
+    void signIn(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
+    void onAttemptFinished();
+    void broadcast(const QString &event, const QJsonObject &data);
+
+    Config m_config;
+    Session m_session;
+
+    struct Waiter {
+        QPointer<IpcConnection> connection;
+        QJsonValue id;
+    };
+    QPointer<SignInAttempt> m_attempt;
+    QList<Waiter> m_waiters;
+    QList<QPointer<IpcConnection>> m_connections;
+};
+
+} // namespace Signet

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "signinerror.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QStringList>
+#include <QUrl>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace Signet {
+
+// What Signet uses from a provider's discovery document (OpenID Connect Discovery 1.0 §3).
+struct ProviderMetadata {
+    QUrl issuer;
+    QUrl authorizationEndpoint;
+    QUrl tokenEndpoint;
+    QUrl userinfoEndpoint;
+    QUrl jwksUri;
+    QUrl endSessionEndpoint;
+    QUrl revocationEndpoint;
+    QStringList codeChallengeMethods;
+    bool authorizationResponseIssParameterSupported = false; // RFC 9207
+};
+
+// Fetches and checks <issuer>/.well-known/openid-configuration: one job, one finished() signal,
+// result() or error() read afterwards.
+class OidcDiscovery : public QObject
+{
+    Q_OBJECT
+public:
+    OidcDiscovery(QNetworkAccessManager *network, const QUrl &issuer, const QString &providerName, QObject *parent = nullptr);
+    ~OidcDiscovery() override;
+
+    void start();
+
+    const ProviderMetadata &result() const { return m_metadata; }
+    const SignInError &error() const { return m_error; }
+
+    static QUrl discoveryUrl(const QUrl &issuer);
+    // Checks a parsed document against the issuer the administrator configured.
+    static SignInError parse(const QJsonObject &document, const QUrl &configuredIssuer, const QString &providerName, ProviderMetadata *out);
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    void onReplyFinished();
+
+    QNetworkAccessManager *m_network;
+    QUrl m_issuer;
+    QString m_providerName;
+    QPointer<QNetworkReply> m_reply;
+    ProviderMetadata m_metadata;
+    SignInError m_error;
+};
+
+} // namespace Signet

@@ -1,0 +1,263 @@
+#include "signinattempt.h"
+
+#include "logging/logging.h"
+#include "logging/secretredactor.h"
+#include "loopbackreplyhandler.h"
+#include "net/boundednetworkaccessmanager.h"
+#include "pkce.h"
+
+#include <QHostAddress>
+#include <QNetworkReply>
+#include <QOAuth2AuthorizationCodeFlow>
+#include <QtGlobal>
+
+namespace Signet {
+
+namespace {
+QString humanDuration(std::chrono::seconds duration)
+{
+    const qint64 s = duration.count();
+    if (s % 3600 == 0 && s >= 3600)
+        return SignInAttempt::tr("%n hour(s)", nullptr, int(s / 3600));
+    if (s % 60 == 0 && s >= 60)
+        return SignInAttempt::tr("%n minute(s)", nullptr, int(s / 60));
+    return SignInAttempt::tr("%n second(s)", nullptr, int(s));
+}
+
+bool isLoopback(const QUrl &url)
+{
+    const QHostAddress address(url.host());
+    return url.host() == QLatin1String("localhost") || (!address.isNull() && address.isLoopback());
+}
+} // namespace
+
+SignInAttempt::SignInAttempt(const ProviderConfig &provider, std::chrono::seconds stateTimeout, std::chrono::seconds sessionAge, QObject *parent)
+    : QObject(parent)
+    , m_provider(provider)
+    , m_stateTimeout(stateTimeout)
+    , m_sessionAge(sessionAge)
+    , m_network(new BoundedNetworkAccessManager(provider.httpTimeout, this))
+{
+    m_deadline.setSingleShot(true);
+    connect(&m_deadline, &QTimer::timeout, this, [this] {
+        fail({SignInError::Code::StateExpired,
+              tr("The sign-in was not finished within %1, so it expired. Start it again and complete it in your browser within that time.")
+                  .arg(humanDuration(m_stateTimeout))});
+    });
+}
+
+SignInAttempt::~SignInAttempt()
+{
+    forgetSecrets();
+}
+
+void SignInAttempt::start()
+{
+    // The state's lifetime starts now and covers everything until the callback.
+    m_expiresAt = QDateTime::currentDateTimeUtc().addSecs(m_stateTimeout.count());
+    m_deadline.start(m_stateTimeout);
+
+    m_discovery = new OidcDiscovery(m_network, m_provider.issuer, m_provider.displayName, this);
+    connect(m_discovery, &OidcDiscovery::finished, this, &SignInAttempt::onDiscoveryFinished);
+    m_discovery->start();
+    qCInfo(lcAuth) << "sign-in started for provider" << m_provider.id;
+}
+
+void SignInAttempt::cancel()
+{
+    fail({SignInError::Code::Cancelled, tr("The sign-in was cancelled.")});
+}
+
+void SignInAttempt::onDiscoveryFinished()
+{
+    if (m_finished)
+        return;
+    if (m_discovery->error().isError()) {
+        fail(m_discovery->error());
+        return;
+    }
+    m_metadata = m_discovery->result();
+    if (m_provider.authorizationEndpoint.isValid())
+        m_metadata.authorizationEndpoint = m_provider.authorizationEndpoint;
+    if (m_provider.tokenEndpoint.isValid())
+        m_metadata.tokenEndpoint = m_provider.tokenEndpoint;
+    if (m_provider.userinfoEndpoint.isValid())
+        m_metadata.userinfoEndpoint = m_provider.userinfoEndpoint;
+
+    // The browser must talk to the provider over https (plain http only for a loopback provider).
+    for (const QUrl &endpoint : {m_metadata.authorizationEndpoint, m_metadata.tokenEndpoint}) {
+        if (endpoint.scheme() != QLatin1String("https") && !isLoopback(endpoint)) {
+            fail({SignInError::Code::ProviderError, tr("%1 publishes an endpoint without https (%2); Signet refuses to send a sign-in over it. Ask IT.")
+                                                        .arg(m_provider.displayName, endpoint.toString(QUrl::RemoveQuery))});
+            return;
+        }
+    }
+    if (!m_metadata.userinfoEndpoint.isValid()) {
+        // Without ID-token validation (not yet implemented) the userinfo endpoint is the only
+        // source of the identity Signet accepts.
+        fail({SignInError::Code::ConfigError, tr("%1 has no userinfo endpoint; set 'userinfo_endpoint' in [provider.%2].")
+                                                  .arg(m_provider.displayName, m_provider.id)});
+        return;
+    }
+
+    m_state = QString::fromLatin1(Pkce::randomToken(32));
+    m_nonce = QString::fromLatin1(Pkce::randomToken(32));
+    m_codeVerifier = Pkce::newVerifier();
+    SecretRedactor::addSecret(m_state);
+    SecretRedactor::addSecret(QString::fromLatin1(m_codeVerifier));
+
+    m_handler = new LoopbackReplyHandler(m_provider.id, m_provider.displayName, this);
+    QString listenError;
+    if (!m_handler->listen(&listenError)) {
+        fail({SignInError::Code::Internal, tr("Could not listen for the sign-in response on 127.0.0.1: %1").arg(listenError)});
+        return;
+    }
+    const bool openid = m_provider.scopes.contains(QStringLiteral("openid"));
+    m_handler->expect(m_state, m_metadata.issuer, m_metadata.authorizationResponseIssParameterSupported, openid);
+    connect(m_handler, &LoopbackReplyHandler::authorizationFailed, this, &SignInAttempt::fail);
+    connect(m_handler, &LoopbackReplyHandler::tokenRequestFailed, this, &SignInAttempt::fail);
+
+    m_flow = new QOAuth2AuthorizationCodeFlow(m_network, this);
+#if QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
+    // Qt 6.8 adds its own PKCE; Signet keeps its own so every Qt version sends the same request.
+    m_flow->setPkceMethod(QOAuth2AuthorizationCodeFlow::PkceMethod::None);
+#endif
+    m_flow->setReplyHandler(m_handler);
+    m_flow->setAuthorizationUrl(m_metadata.authorizationEndpoint);
+    m_flow->setAccessTokenUrl(m_metadata.tokenEndpoint);
+    m_flow->setClientIdentifier(m_provider.clientId);
+    if (!m_provider.clientSecret.isEmpty())
+        m_flow->setClientIdentifierSharedKey(m_provider.clientSecret);
+    m_flow->setScope(m_provider.scopes.join(QLatin1Char(' ')));
+    // Qt 6.4's default state is 8 characters from a time-seeded generator: never use it.
+    m_flow->setState(m_state);
+
+    const QByteArray challenge = Pkce::challengeFor(m_codeVerifier);
+    const QString nonce = m_nonce;
+    const QByteArray verifier = m_codeVerifier;
+    m_flow->setModifyParametersFunction([challenge, nonce, verifier](QAbstractOAuth::Stage stage, QMultiMap<QString, QVariant> *parameters) {
+        switch (stage) {
+        case QAbstractOAuth::Stage::RequestingAuthorization:
+            // RFC 7636 §4.3 (Qt < 6.8 has no PKCE) and OpenID Connect Core §3.1.2.1 (nonce).
+            parameters->insert(QStringLiteral("code_challenge"), QString::fromLatin1(challenge));
+            parameters->insert(QStringLiteral("code_challenge_method"), QStringLiteral("S256"));
+            parameters->insert(QStringLiteral("nonce"), nonce);
+            break;
+        case QAbstractOAuth::Stage::RequestingAccessToken: {
+            parameters->insert(QStringLiteral("code_verifier"), QString::fromLatin1(verifier));
+            // Qt 6.4 percent-encodes the code and then encodes the form again ("4/0A" arrives as
+            // "4%252F0A"). Hand it over encoded exactly once, like Qt does with redirect_uri.
+            const QString code = parameters->value(QStringLiteral("code")).toString();
+            parameters->replace(QStringLiteral("code"), QString::fromLatin1(QUrl::toPercentEncoding(QUrl::fromPercentEncoding(code.toUtf8()))));
+            break;
+        }
+        default:
+            break;
+        }
+    });
+
+    connect(m_flow, &QAbstractOAuth::authorizeWithBrowser, this, [this](const QUrl &url) {
+        m_authorizationUrl = url;
+        qCInfo(lcAuth) << "authorization URL ready for provider" << m_provider.id;
+        Q_EMIT authorizationUrlReady(url);
+    });
+    connect(m_flow, &QAbstractOAuth::granted, this, &SignInAttempt::onGranted);
+    m_flow->grant();
+}
+
+void SignInAttempt::onGranted()
+{
+    if (m_finished)
+        return;
+    // The response is single-use and the listener has done its job.
+    m_handler->close();
+    m_deadline.stop();
+
+    m_tokens.accessToken = m_flow->token();
+    m_tokens.refreshToken = m_flow->refreshToken();
+    m_tokens.idToken = m_flow->extraTokens().value(QStringLiteral("id_token")).toString();
+    m_tokens.accessTokenExpiresAt = m_flow->expirationAt();
+    m_tokens.scopes = m_flow->scope().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    SecretRedactor::addSecret(m_tokens.accessToken);
+    SecretRedactor::addSecret(m_tokens.refreshToken);
+    SecretRedactor::addSecret(m_tokens.idToken);
+
+    QNetworkRequest request(m_metadata.userinfoEndpoint);
+    request.setRawHeader("Accept", "application/json");
+    request.setRawHeader("Authorization", "Bearer " + m_tokens.accessToken.toUtf8());
+    m_userinfoReply = m_network->get(request);
+    connect(m_userinfoReply, &QNetworkReply::finished, this, &SignInAttempt::onUserinfoFinished);
+}
+
+void SignInAttempt::onUserinfoFinished()
+{
+    QNetworkReply *reply = m_userinfoReply;
+    reply->deleteLater();
+    if (m_finished)
+        return;
+    const JsonResponse response = JsonResponse::fromReply(reply);
+    if (response.isNetworkFailure() || response.failure == JsonResponse::Failure::TooLarge) {
+        fail({SignInError::Code::ProviderUnreachable,
+              tr("Could not fetch your profile from %1: %2. Check your network connection and try again.").arg(m_provider.displayName, response.detail)});
+        return;
+    }
+    if (!response.ok()) {
+        fail({SignInError::Code::ProviderError, tr("%1 did not return your profile (%2). Try again later or ask IT.").arg(m_provider.displayName, response.detail)});
+        return;
+    }
+    const QJsonObject &claims = response.body;
+    const QString subject = claims.value(QLatin1String("sub")).toString();
+    if (subject.isEmpty()) {
+        fail({SignInError::Code::ProviderError, tr("%1 returned a profile without a subject ('sub'). Ask IT to check the provider.").arg(m_provider.displayName)});
+        return;
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    m_identity.provider = m_provider.id;
+    m_identity.issuer = m_metadata.issuer.toString();
+    m_identity.subject = subject;
+    m_identity.email = claims.value(QLatin1String("email")).toString();
+    // Only a JSON true counts; some providers send the string "true" — not accepted here.
+    m_identity.emailVerified = claims.value(QLatin1String("email_verified")).toBool(false);
+    m_identity.name = claims.value(QLatin1String("name")).toString();
+    m_identity.picture = claims.value(QLatin1String("picture")).toString();
+    m_identity.signedInAt = now;
+    m_identity.expiresAt = now.addSecs(m_sessionAge.count());
+    succeed();
+}
+
+void SignInAttempt::fail(const SignInError &error)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_error = error;
+    m_deadline.stop();
+    if (m_handler)
+        m_handler->close();
+    if (m_userinfoReply)
+        m_userinfoReply->abort();
+    m_tokens = {};
+    forgetSecrets();
+    qCInfo(lcAuth).noquote() << "sign-in for provider" << m_provider.id << "failed:" << SignInError::codeName(error.code);
+    Q_EMIT finished();
+}
+
+void SignInAttempt::succeed()
+{
+    m_finished = true;
+    m_deadline.stop();
+    qCInfo(lcAuth) << "sign-in for provider" << m_provider.id << "succeeded";
+    Q_EMIT finished();
+}
+
+void SignInAttempt::forgetSecrets()
+{
+    // The state and verifier are dead once the attempt ends; tokens stay registered with the
+    // redactor for as long as the process may still hold copies of them (they are cheap to keep).
+    SecretRedactor::removeSecret(m_state);
+    SecretRedactor::removeSecret(QString::fromLatin1(m_codeVerifier));
+    m_codeVerifier.fill('\0');
+    m_codeVerifier.clear();
+}
+
+} // namespace Signet

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <QString>
+
+namespace Signet {
+
+// Why a sign-in ended without an identity. Each code is one thing a person can act on; the
+// message says what happened and what to do next. (The web ancestors of this product answered
+// every case with "State Mismatched. Time expired?".)
+struct SignInError {
+    enum class Code {
+        None,
+        Cancelled,           // someone called cancel
+        StateExpired,        // not finished within state_timeout
+        AccessDenied,        // the person declined at the provider
+        ProviderError,       // the provider answered with an error or with something unacceptable
+        ProviderUnreachable, // network failure, TLS failure or timeout talking to the provider
+        ConfigError,         // the configuration does not allow this sign-in
+        Internal,            // a local failure (e.g. cannot listen on the loopback interface)
+    };
+
+    Code code = Code::None;
+    QString message;
+
+    bool isError() const { return code != Code::None; }
+    // The stable protocol name of the code ("state_expired").
+    static QString codeName(Code code);
+};
+
+} // namespace Signet

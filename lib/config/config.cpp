@@ -1,0 +1,451 @@
+#include "config.h"
+
+#include "logging/logging.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHostAddress>
+#include <QMap>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QVariant>
+
+#include <functional>
+
+using namespace std::chrono_literals;
+
+namespace Signet {
+
+QString ConfigProblem::toString() const
+{
+    QString where = file.isEmpty() ? QStringLiteral("configuration") : file;
+    if (!group.isEmpty())
+        where += QStringLiteral(": [%1]").arg(group);
+    if (!key.isEmpty())
+        where += QStringLiteral(" %1").arg(key);
+    return QStringLiteral("%1: %2").arg(where, message);
+}
+
+bool ProviderConfig::isAvailable() const
+{
+    return std::none_of(problems.cbegin(), problems.cend(), [](const ConfigProblem &p) { return p.isError(); });
+}
+
+QString ProviderConfig::firstError() const
+{
+    for (const auto &p : problems) {
+        if (p.isError())
+            return p.toString();
+    }
+    return {};
+}
+
+bool Config::hasGeneralErrors() const
+{
+    return std::any_of(problems.cbegin(), problems.cend(), [](const ConfigProblem &p) { return p.isError(); });
+}
+
+QList<ConfigProblem> Config::allProblems() const
+{
+    QList<ConfigProblem> all = problems;
+    for (const auto &provider : providers)
+        all += provider.problems;
+    return all;
+}
+
+const ProviderConfig *Config::provider(const QString &id) const
+{
+    for (const auto &p : providers) {
+        if (p.id == id)
+            return &p;
+    }
+    return nullptr;
+}
+
+ConfigSources ConfigSources::fromEnvironment(const QString &explicitUserFile)
+{
+    ConfigSources sources;
+    QString dirs = qEnvironmentVariable("XDG_CONFIG_DIRS");
+    if (dirs.isEmpty())
+        dirs = QStringLiteral("/etc/xdg");
+    for (const QString &dir : dirs.split(QLatin1Char(':'), Qt::SkipEmptyParts))
+        sources.systemFiles << QDir(dir).filePath(QStringLiteral("signet/signet.conf"));
+
+    if (!explicitUserFile.isEmpty()) {
+        sources.userFile = explicitUserFile;
+        sources.userFileRequired = true;
+    } else {
+        QString home = qEnvironmentVariable("XDG_CONFIG_HOME");
+        if (home.isEmpty())
+            home = QDir::home().filePath(QStringLiteral(".config"));
+        sources.userFile = QDir(home).filePath(QStringLiteral("signet/signet.conf"));
+    }
+    return sources;
+}
+
+namespace {
+
+const QString GeneralGroup = QStringLiteral("general");
+const QString ProviderPrefix = QStringLiteral("provider.");
+
+// A value as found in a file, remembering which file it came from so problems can name it.
+struct RawValue {
+    QVariant value;
+    QString file;
+};
+using RawGroup = QMap<QString, RawValue>;
+
+struct KeySpec {
+    QString key;
+    QString meaning; // for the "known keys" hint
+};
+
+const QList<KeySpec> &generalKeys()
+{
+    static const QList<KeySpec> keys = {
+        {QStringLiteral("session_age"), QStringLiteral("seconds a sign-in stays valid")},
+        {QStringLiteral("state_timeout"), QStringLiteral("seconds to finish a sign-in in the browser")},
+        {QStringLiteral("http_timeout"), QStringLiteral("seconds for each request to a provider")},
+        {QStringLiteral("providers"), QStringLiteral("the enabled providers, in order")},
+    };
+    return keys;
+}
+
+const QList<KeySpec> &providerKeys()
+{
+    static const QList<KeySpec> keys = {
+        {QStringLiteral("type"), {}},
+        {QStringLiteral("display_name"), {}},
+        {QStringLiteral("issuer"), {}},
+        {QStringLiteral("client_id"), {}},
+        {QStringLiteral("client_secret"), {}},
+        {QStringLiteral("scopes"), {}},
+        {QStringLiteral("authorization_endpoint"), {}},
+        {QStringLiteral("token_endpoint"), {}},
+        {QStringLiteral("userinfo_endpoint"), {}},
+        {QStringLiteral("http_timeout"), {}},
+    };
+    return keys;
+}
+
+bool isKnown(const QList<KeySpec> &specs, const QString &key)
+{
+    return std::any_of(specs.cbegin(), specs.cend(), [&](const KeySpec &s) { return s.key == key; });
+}
+
+QStringList keyNames(const QList<KeySpec> &specs)
+{
+    QStringList names;
+    for (const auto &s : specs)
+        names << s.key;
+    return names;
+}
+
+bool isLoopbackHost(const QString &host)
+{
+    if (host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0)
+        return true;
+    const QHostAddress address(host);
+    return !address.isNull() && address.isLoopback();
+}
+
+// Collects problems for one group while its keys are read.
+class GroupReader
+{
+public:
+    GroupReader(const RawGroup &values, QString group, QList<ConfigProblem> *problems)
+        : m_values(values)
+        , m_group(std::move(group))
+        , m_problems(problems)
+    {
+    }
+
+    void error(const QString &key, const QString &message, const QString &file = {})
+    {
+        m_problems->append({ConfigProblem::Severity::Error, file.isEmpty() ? fileOf(key) : file, m_group, key, message});
+    }
+    void warning(const QString &key, const QString &message)
+    {
+        m_problems->append({ConfigProblem::Severity::Warning, fileOf(key), m_group, key, message});
+    }
+
+    bool has(const QString &key) const { return m_values.contains(key); }
+
+    QString fileOf(const QString &key) const { return m_values.value(key).file; }
+
+    // A single string. QSettings turns an unquoted value with a comma into a list: that is
+    // almost always a mistake in a value meant as one string, so it is an error that says how to fix it.
+    std::optional<QString> string(const QString &key)
+    {
+        if (!has(key))
+            return std::nullopt;
+        const QVariant v = m_values.value(key).value;
+        if (v.userType() == QMetaType::QStringList) {
+            error(key, QStringLiteral("contains a comma, which makes it a list; put the whole value in double quotes"));
+            return std::nullopt;
+        }
+        return v.toString().trimmed();
+    }
+
+    // A list: either comma-separated (read by QSettings as a list) or space-separated.
+    std::optional<QStringList> list(const QString &key)
+    {
+        if (!has(key))
+            return std::nullopt;
+        const QVariant v = m_values.value(key).value;
+        QStringList raw = v.userType() == QMetaType::QStringList ? v.toStringList() : QStringList{v.toString()};
+        QStringList items;
+        for (const QString &part : raw)
+            items += part.split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
+        return items;
+    }
+
+    // Seconds: "90", "90s", "10m" or "1h", within [min, max].
+    std::optional<std::chrono::seconds> duration(const QString &key, std::chrono::seconds min, std::chrono::seconds max)
+    {
+        const auto text = string(key);
+        if (!text)
+            return std::nullopt;
+        static const QRegularExpression pattern(QStringLiteral("^(\\d{1,9})\\s*([smh]?)$"));
+        const auto match = pattern.match(*text);
+        if (!match.hasMatch()) {
+            error(key, QStringLiteral("'%1' is not a duration; write whole seconds such as 600, or 10m or 1h").arg(*text));
+            return std::nullopt;
+        }
+        qint64 value = match.captured(1).toLongLong();
+        const QString unit = match.captured(2);
+        if (unit == QLatin1String("m"))
+            value *= 60;
+        else if (unit == QLatin1String("h"))
+            value *= 3600;
+        const std::chrono::seconds result{value};
+        if (result < min || result > max) {
+            error(key, QStringLiteral("%1 seconds is out of range; use %2 to %3 seconds").arg(value).arg(min.count()).arg(max.count()));
+            return std::nullopt;
+        }
+        return result;
+    }
+
+    // An http(s) URL. Plain http only towards the loopback interface (tests, the demo provider):
+    // anything else would send codes and tokens in clear text.
+    std::optional<QUrl> url(const QString &key, bool allowPath = true)
+    {
+        const auto text = string(key);
+        if (!text)
+            return std::nullopt;
+        const QUrl url(*text, QUrl::StrictMode);
+        if (!url.isValid() || url.host().isEmpty() || (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http"))) {
+            error(key, QStringLiteral("'%1' is not an http(s) URL").arg(*text));
+            return std::nullopt;
+        }
+        if (url.scheme() == QLatin1String("http") && !isLoopbackHost(url.host())) {
+            error(key, QStringLiteral("'%1' must use https (plain http is accepted only for 127.0.0.1/localhost)").arg(*text));
+            return std::nullopt;
+        }
+        if (url.hasQuery() || url.hasFragment() || !url.userInfo().isEmpty()) {
+            error(key, QStringLiteral("'%1' must not contain a query, a fragment or credentials").arg(*text));
+            return std::nullopt;
+        }
+        if (!allowPath && !url.path().isEmpty() && url.path() != QLatin1String("/")) {
+            error(key, QStringLiteral("'%1' must not have a path").arg(*text));
+            return std::nullopt;
+        }
+        return url;
+    }
+
+private:
+    const RawGroup &m_values;
+    QString m_group;
+    QList<ConfigProblem> *m_problems;
+};
+
+// QSettings accepts almost anything; a line it cannot understand is silently dropped. Check the
+// syntax ourselves first so a typo is reported with its line number instead of vanishing.
+void checkSyntax(const QString &path, const QByteArray &content, QList<ConfigProblem> *problems)
+{
+    const QList<QByteArray> lines = content.split('\n');
+    static const QRegularExpression section(QStringLiteral("^\\[[^\\]]+\\]$"));
+    static const QRegularExpression keyValue(QStringLiteral("^[A-Za-z0-9_.%/-]+\\s*=.*$"));
+    for (int i = 0; i < lines.size(); ++i) {
+        const QString line = QString::fromUtf8(lines.at(i)).trimmed();
+        if (line.isEmpty() || line.startsWith(QLatin1Char(';')) || line.startsWith(QLatin1Char('#')))
+            continue;
+        if (section.match(line).hasMatch() || keyValue.match(line).hasMatch())
+            continue;
+        problems->append({ConfigProblem::Severity::Error, QStringLiteral("%1:%2").arg(path).arg(i + 1), {}, {},
+                          QStringLiteral("cannot read '%1'; expected 'key = value' or '[group]'").arg(line.left(60))});
+    }
+}
+
+// Reads one file into the layered map (later files override earlier ones key by key).
+void readFile(const QString &path, bool required, QMap<QString, RawGroup> *groups, QStringList *files, QList<ConfigProblem> *problems)
+{
+    const QFileInfo info(path);
+    if (!info.exists()) {
+        if (required)
+            problems->append({ConfigProblem::Severity::Error, path, {}, {}, QStringLiteral("the file does not exist")});
+        return;
+    }
+    if (info.isDir()) {
+        problems->append({ConfigProblem::Severity::Error, path, {}, {}, QStringLiteral("is a directory, not a configuration file")});
+        return;
+    }
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        problems->append({ConfigProblem::Severity::Error, path, {}, {},
+                          QStringLiteral("cannot be read (%1); check its permissions").arg(file.errorString())});
+        return;
+    }
+    const QByteArray content = file.readAll();
+    file.close();
+    files->append(path);
+    checkSyntax(path, content, problems);
+
+    QSettings settings(path, QSettings::IniFormat);
+    if (settings.status() != QSettings::NoError) {
+        problems->append({ConfigProblem::Severity::Error, path, {}, {}, QStringLiteral("is not a valid INI file")});
+        return;
+    }
+    const QStringList keys = settings.allKeys();
+    for (const QString &fullKey : keys) {
+        const qsizetype slash = fullKey.indexOf(QLatin1Char('/'));
+        // QSettings reads the [general] section as its root: those keys have no group part.
+        const QString group = slash < 0 ? GeneralGroup : fullKey.left(slash);
+        const QString key = slash < 0 ? fullKey : fullKey.mid(slash + 1);
+        (*groups)[group][key] = RawValue{settings.value(fullKey), path};
+    }
+}
+
+ProviderConfig readProvider(const QString &id, const RawGroup &values, const Config &config)
+{
+    ProviderConfig provider;
+    provider.id = id;
+    provider.httpTimeout = config.httpTimeout;
+    const QString group = ProviderPrefix + id;
+    GroupReader reader(values, group, &provider.problems);
+
+    static const QRegularExpression idPattern(QStringLiteral("^[a-z0-9][a-z0-9_-]{0,31}$"));
+    if (!idPattern.match(id).hasMatch()) {
+        reader.error({}, QStringLiteral("'%1' is not a valid provider id; use up to 32 lowercase letters, digits, '-' or '_'").arg(id),
+                     values.isEmpty() ? QString() : values.first().file);
+    }
+
+    for (auto it = values.cbegin(); it != values.cend(); ++it) {
+        if (!isKnown(providerKeys(), it.key()))
+            reader.warning(it.key(), QStringLiteral("unknown key, ignored; known keys are %1").arg(keyNames(providerKeys()).join(QStringLiteral(", "))));
+    }
+
+    const QString anyFile = values.isEmpty() ? QString() : values.first().file;
+    if (const auto type = reader.string(QStringLiteral("type"))) {
+        provider.type = *type;
+        if (*type == QLatin1String("microsoft") || *type == QLatin1String("google") || *type == QLatin1String("github")) {
+            reader.error(QStringLiteral("type"), QStringLiteral("'%1' providers are not supported by this version of Signet yet; use type = oidc with the provider's issuer").arg(*type));
+        } else if (*type != QLatin1String("oidc")) {
+            reader.error(QStringLiteral("type"), QStringLiteral("unknown provider type '%1'; use oidc").arg(*type));
+        }
+    } else if (!reader.has(QStringLiteral("type"))) {
+        reader.error(QStringLiteral("type"), QStringLiteral("is missing; set type = oidc"), anyFile);
+    }
+
+    provider.displayName = reader.string(QStringLiteral("display_name")).value_or(QString());
+    if (provider.displayName.isEmpty())
+        provider.displayName = id;
+
+    if (auto issuer = reader.url(QStringLiteral("issuer")))
+        provider.issuer = *issuer;
+    else if (!reader.has(QStringLiteral("issuer")))
+        reader.error(QStringLiteral("issuer"), QStringLiteral("is missing; set it to the provider's issuer URL (its discovery document is <issuer>/.well-known/openid-configuration)"), anyFile);
+
+    if (!reader.has(QStringLiteral("client_id"))) {
+        reader.error(QStringLiteral("client_id"), QStringLiteral("is missing; set it to the client id registered for Signet at the provider"), anyFile);
+    } else if (const auto clientId = reader.string(QStringLiteral("client_id"))) {
+        if (clientId->isEmpty())
+            reader.error(QStringLiteral("client_id"), QStringLiteral("is empty; set it to the client id registered for Signet at the provider"));
+        provider.clientId = *clientId;
+    }
+
+    provider.clientSecret = reader.string(QStringLiteral("client_secret")).value_or(QString());
+
+    provider.scopes = reader.list(QStringLiteral("scopes")).value_or(QStringList{QStringLiteral("openid"), QStringLiteral("email"), QStringLiteral("profile")});
+    if (!provider.scopes.contains(QStringLiteral("openid")))
+        reader.error(QStringLiteral("scopes"), QStringLiteral("must include 'openid' (Signet signs people in with OpenID Connect)"));
+
+    provider.authorizationEndpoint = reader.url(QStringLiteral("authorization_endpoint")).value_or(QUrl());
+    provider.tokenEndpoint = reader.url(QStringLiteral("token_endpoint")).value_or(QUrl());
+    provider.userinfoEndpoint = reader.url(QStringLiteral("userinfo_endpoint")).value_or(QUrl());
+    provider.httpTimeout = reader.duration(QStringLiteral("http_timeout"), 1s, 300s).value_or(config.httpTimeout);
+    return provider;
+}
+
+} // namespace
+
+QStringList ConfigLoader::knownKeys(const QString &groupKind)
+{
+    return keyNames(groupKind == QLatin1String("provider") ? providerKeys() : generalKeys());
+}
+
+Config ConfigLoader::load(const ConfigSources &sources)
+{
+    Config config;
+    QMap<QString, RawGroup> groups;
+
+    // Lowest priority first, so each later file overrides key by key.
+    for (auto it = sources.systemFiles.crbegin(); it != sources.systemFiles.crend(); ++it)
+        readFile(*it, false, &groups, &config.files, &config.problems);
+    if (!sources.userFile.isEmpty())
+        readFile(sources.userFile, sources.userFileRequired, &groups, &config.files, &config.problems);
+
+    const RawGroup general = groups.value(GeneralGroup);
+    GroupReader reader(general, GeneralGroup, &config.problems);
+    for (auto it = general.cbegin(); it != general.cend(); ++it) {
+        if (!isKnown(generalKeys(), it.key()))
+            reader.warning(it.key(), QStringLiteral("unknown key, ignored; known keys are %1").arg(keyNames(generalKeys()).join(QStringLiteral(", "))));
+    }
+    config.sessionAge = reader.duration(QStringLiteral("session_age"), 60s, 7 * 24h).value_or(config.sessionAge);
+    config.stateTimeout = reader.duration(QStringLiteral("state_timeout"), 1s, 1h).value_or(config.stateTimeout);
+    config.httpTimeout = reader.duration(QStringLiteral("http_timeout"), 1s, 300s).value_or(config.httpTimeout);
+
+    QStringList configuredIds;
+    for (auto it = groups.cbegin(); it != groups.cend(); ++it) {
+        if (it.key() == GeneralGroup)
+            continue;
+        if (it.key().startsWith(ProviderPrefix)) {
+            configuredIds << it.key().mid(ProviderPrefix.size());
+        } else {
+            const QString file = it.value().isEmpty() ? QString() : it.value().first().file;
+            config.problems.append({ConfigProblem::Severity::Warning, file, it.key(), {},
+                                    QStringLiteral("unknown group, ignored; providers go in groups named [provider.<id>]")});
+        }
+    }
+
+    QStringList enabledIds = configuredIds; // QMap keeps them sorted: alphabetical by default
+    if (const auto order = reader.list(QStringLiteral("providers"))) {
+        enabledIds.clear();
+        for (const QString &id : *order) {
+            if (!configuredIds.contains(id))
+                reader.error(QStringLiteral("providers"), QStringLiteral("names '%1', but there is no [provider.%1] group").arg(id));
+            else if (!enabledIds.contains(id))
+                enabledIds << id;
+        }
+        for (const QString &id : std::as_const(configuredIds)) {
+            if (!enabledIds.contains(id)) {
+                config.problems.append({ConfigProblem::Severity::Warning, groups.value(ProviderPrefix + id).first().file,
+                                        ProviderPrefix + id, {}, QStringLiteral("is not listed in 'providers' and is therefore disabled")});
+            }
+        }
+    }
+
+    for (const QString &id : std::as_const(enabledIds))
+        config.providers << readProvider(id, groups.value(ProviderPrefix + id), config);
+
+    for (const auto &problem : config.allProblems()) {
+        if (problem.isError())
+            qCWarning(lcConfig).noquote() << problem.toString();
+        else
+            qCInfo(lcConfig).noquote() << problem.toString();
+    }
+    return config;
+}
+
+} // namespace Signet

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+
+#include <chrono>
+
+namespace Signet {
+
+// One thing wrong (or suspicious) in a configuration file. Every problem names the file, the
+// group and the key, so the person reading it knows exactly where to look.
+struct ConfigProblem {
+    enum class Severity { Warning, Error };
+    Severity severity = Severity::Error;
+    QString file;
+    QString group; // "general" or "provider.<id>"; empty for problems with the file itself
+    QString key;   // empty for problems with a whole group or file
+    QString message;
+
+    // "FILE: [group] key: message"
+    QString toString() const;
+    bool isError() const { return severity == Severity::Error; }
+};
+
+struct ProviderConfig {
+    QString id;
+    QString type; // "oidc"
+    QString displayName;
+    QUrl issuer;
+    QString clientId;
+    QString clientSecret; // optional; public clients have none
+    QStringList scopes;
+    // Optional overrides of what discovery says.
+    QUrl authorizationEndpoint;
+    QUrl tokenEndpoint;
+    QUrl userinfoEndpoint;
+    std::chrono::seconds httpTimeout{10};
+
+    // Problems with this provider's own keys: if any is an error the provider is unavailable.
+    QList<ConfigProblem> problems;
+    bool isAvailable() const;
+    // The first error, phrased for a person, or empty.
+    QString firstError() const;
+};
+
+struct Config {
+    std::chrono::seconds sessionAge{3600};
+    std::chrono::seconds stateTimeout{600};
+    std::chrono::seconds httpTimeout{10};
+    QList<ProviderConfig> providers; // in the configured order
+    QStringList files;               // the files that were read, lowest priority first
+
+    // Problems with the files or the general keys. Errors here make sign-in refuse to start
+    // (never silently use a default in place of a value someone wrote).
+    QList<ConfigProblem> problems;
+
+    bool hasGeneralErrors() const;
+    // Every problem: general and per provider.
+    QList<ConfigProblem> allProblems() const;
+    const ProviderConfig *provider(const QString &id) const;
+};
+
+// Where configuration comes from. The system files always apply; the user's file, or the file given
+// with --config, is layered on top. XDG precedence: the first directory in XDG_CONFIG_DIRS wins
+// over later ones.
+struct ConfigSources {
+    QStringList systemFiles; // highest priority first, as in XDG_CONFIG_DIRS
+    QString userFile;
+    bool userFileRequired = false; // true for --config: a missing file is an error then
+
+    // From XDG_CONFIG_DIRS (default /etc/xdg) and XDG_CONFIG_HOME (default ~/.config), or the
+    // explicit file.
+    static ConfigSources fromEnvironment(const QString &explicitUserFile = {});
+};
+
+class ConfigLoader
+{
+public:
+    static Config load(const ConfigSources &sources);
+
+    // The keys Signet knows, for --check-config and the docs: "general" or "provider".
+    static QStringList knownKeys(const QString &groupKind);
+};
+
+} // namespace Signet

@@ -1,0 +1,97 @@
+#include "boundednetworkaccessmanager.h"
+
+#include "logging/logging.h"
+
+#include <QJsonDocument>
+#include <QNetworkProxyFactory>
+#include <QNetworkReply>
+#include <QTimer>
+
+namespace Signet {
+
+namespace {
+const char DeadlineProperty[] = "signet_deadline_exceeded";
+const char TooLargeProperty[] = "signet_too_large";
+} // namespace
+
+BoundedNetworkAccessManager::BoundedNetworkAccessManager(std::chrono::seconds totalTimeout, QObject *parent)
+    : QNetworkAccessManager(parent)
+    , m_totalTimeout(totalTimeout)
+{
+    // Corporate networks: honour the system proxy (and http(s)_proxy in the environment).
+    QNetworkProxyFactory::setUseSystemConfiguration(true);
+    setRedirectPolicy(QNetworkRequest::NoLessSafeRedirectPolicy);
+}
+
+QNetworkReply *BoundedNetworkAccessManager::createRequest(Operation op, const QNetworkRequest &original, QIODevice *outgoingData)
+{
+    QNetworkRequest request(original);
+    const auto totalMs = std::chrono::duration_cast<std::chrono::milliseconds>(m_totalTimeout);
+    // Inactivity: a server that stops sending for the whole budget is dead.
+    request.setTransferTimeout(int(totalMs.count()));
+    QNetworkReply *reply = QNetworkAccessManager::createRequest(op, request, outgoingData);
+
+    // Total deadline: a server trickling one byte a second never trips the inactivity timeout.
+    auto *deadline = new QTimer(reply);
+    deadline->setSingleShot(true);
+    connect(deadline, &QTimer::timeout, reply, [reply] {
+        reply->setProperty(DeadlineProperty, true);
+        reply->abort();
+    });
+    deadline->start(totalMs);
+
+    connect(reply, &QNetworkReply::downloadProgress, reply, [reply](qint64 received, qint64 total) {
+        if (received > MaxResponseBytes || total > MaxResponseBytes) {
+            reply->setProperty(TooLargeProperty, true);
+            reply->abort();
+        }
+    });
+    qCDebug(lcHttp) << "request" << reply->operation() << request.url().adjusted(QUrl::RemoveQuery | QUrl::RemoveUserInfo);
+    return reply;
+}
+
+JsonResponse JsonResponse::fromReply(QNetworkReply *reply)
+{
+    JsonResponse response;
+    response.httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const auto error = reply->error();
+
+    if (reply->property(TooLargeProperty).toBool()) {
+        response.failure = Failure::TooLarge;
+        response.detail = QStringLiteral("the response was larger than %1 bytes").arg(BoundedNetworkAccessManager::MaxResponseBytes);
+        return response;
+    }
+    if (reply->property(DeadlineProperty).toBool() || error == QNetworkReply::OperationCanceledError || error == QNetworkReply::TimeoutError) {
+        response.failure = Failure::Timeout;
+        response.detail = QStringLiteral("no answer in time");
+        return response;
+    }
+    if (error == QNetworkReply::SslHandshakeFailedError) {
+        response.failure = Failure::Tls;
+        response.detail = QStringLiteral("the TLS connection failed (%1)").arg(reply->errorString());
+        return response;
+    }
+    if (response.httpStatus == 0 && error != QNetworkReply::NoError) {
+        response.failure = Failure::Unreachable;
+        response.detail = reply->errorString();
+        return response;
+    }
+
+    const QByteArray body = reply->readAll();
+    const QJsonDocument document = QJsonDocument::fromJson(body);
+    if (document.isObject())
+        response.body = document.object();
+
+    if (response.httpStatus < 200 || response.httpStatus >= 300) {
+        response.failure = Failure::HttpStatus;
+        response.detail = QStringLiteral("HTTP status %1").arg(response.httpStatus);
+        return response;
+    }
+    if (!document.isObject()) {
+        response.failure = Failure::NotJson;
+        response.detail = QStringLiteral("the response is not a JSON object");
+    }
+    return response;
+}
+
+} // namespace Signet

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+
+#include <chrono>
+
+namespace Signet {
+
+// A QNetworkAccessManager whose every request is bounded: an inactivity timeout
+// (QNetworkRequest::setTransferTimeout), a total deadline and a response size cap. Qt NetworkAuth
+// sets no timeout at all, and the flow creates its requests itself, so the bounds are applied
+// here, in createRequest(), where every request passes — the flow's included.
+// TLS errors are never ignored; the system proxy configuration is used.
+class BoundedNetworkAccessManager : public QNetworkAccessManager
+{
+    Q_OBJECT
+public:
+    explicit BoundedNetworkAccessManager(std::chrono::seconds totalTimeout, QObject *parent = nullptr);
+
+    static constexpr qint64 MaxResponseBytes = 1024 * 1024;
+
+protected:
+    QNetworkReply *createRequest(Operation op, const QNetworkRequest &request, QIODevice *outgoingData) override;
+
+private:
+    std::chrono::seconds m_totalTimeout;
+};
+
+// What came back from a request that should answer JSON, with failures sorted into the kinds a
+// person can act on. Never contains the request's URL query or body (they can hold secrets).
+struct JsonResponse {
+    enum class Failure {
+        None,
+        Unreachable, // could not connect, DNS failure, connection reset
+        Timeout,     // no answer within the inactivity timeout or the total deadline
+        TooLarge,    // response bigger than MaxResponseBytes
+        Tls,         // certificate or handshake failure
+        HttpStatus,  // an HTTP error status (body may still hold a JSON error object)
+        NotJson,     // 2xx, but the body is not a JSON object
+    };
+    Failure failure = Failure::None;
+    int httpStatus = 0;
+    QJsonObject body;  // the JSON object, when the body was one (also for HTTP errors)
+    QString detail;    // a short description of the failure for messages
+
+    bool ok() const { return failure == Failure::None; }
+    bool isNetworkFailure() const { return failure == Failure::Unreachable || failure == Failure::Timeout || failure == Failure::Tls; }
+
+    static JsonResponse fromReply(QNetworkReply *reply);
+};
+
+} // namespace Signet

@@ -1,0 +1,57 @@
+#include "session.h"
+
+#include "logging/logging.h"
+
+namespace Signet {
+
+Session::Session(QObject *parent)
+    : QObject(parent)
+{
+    m_expiry.setSingleShot(true);
+    connect(&m_expiry, &QTimer::timeout, this, [this] { isActive(); });
+}
+
+void Session::start(const Identity &identity, const TokenSet &tokens)
+{
+    m_identity = identity;
+    m_tokens = tokens;
+    const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt);
+    // Re-check at least every minute so a late timer cannot keep an expired identity alive long.
+    m_expiry.start(int(qBound(qint64(0), ms, qint64(60000))));
+    qCInfo(lcSession) << "session started for provider" << identity.provider << "until" << identity.expiresAt.toString(Qt::ISODate);
+    Q_EMIT started(m_identity);
+}
+
+bool Session::end(EndReason reason)
+{
+    if (!m_identity.isValid())
+        return false;
+    const QString provider = m_identity.provider;
+    m_identity = {};
+    m_tokens = {};
+    m_expiry.stop();
+    qCInfo(lcSession) << "session ended for provider" << provider << reason;
+    Q_EMIT ended(provider, reason);
+    return true;
+}
+
+bool Session::isActive()
+{
+    if (!m_identity.isValid())
+        return false;
+    const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(m_identity.expiresAt);
+    if (ms <= 0) {
+        end(EndReason::Expired);
+        return false;
+    }
+    if (!m_expiry.isActive())
+        m_expiry.start(int(qMin<qint64>(ms, 60'000)));
+    return true;
+}
+
+QString Session::reasonName(EndReason reason)
+{
+    return reason == EndReason::Expired ? QStringLiteral("expired") : QStringLiteral("user");
+}
+
+} // namespace Signet

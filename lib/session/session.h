@@ -1,0 +1,44 @@
+#pragma once
+
+#include "identity.h"
+
+#include <QObject>
+#include <QTimer>
+
+namespace Signet {
+
+// The one signed-in identity of this desktop user and its tokens. One account at a time: a new
+// sign-in replaces the old one. In this version the session lives in the agent's memory only
+// (the keychain-backed store comes with the token-store work), so it ends with the agent.
+class Session : public QObject
+{
+    Q_OBJECT
+public:
+    enum class EndReason { SignedOut, Expired };
+    Q_ENUM(EndReason)
+
+    explicit Session(QObject *parent = nullptr);
+
+    void start(const Identity &identity, const TokenSet &tokens);
+    // Ends the session if there is one; returns whether there was.
+    bool end(EndReason reason);
+
+    // Also checks the clock, so an identity never outlives its expiry because a timer was late
+    // (e.g. across a suspend).
+    bool isActive();
+    const Identity &identity() const { return m_identity; }
+    const TokenSet &tokens() const { return m_tokens; }
+
+    static QString reasonName(EndReason reason);
+
+Q_SIGNALS:
+    void started(const Signet::Identity &identity);
+    void ended(const QString &provider, Signet::Session::EndReason reason);
+
+private:
+    Identity m_identity;
+    TokenSet m_tokens;
+    QTimer m_expiry;
+};
+
+} // namespace Signet

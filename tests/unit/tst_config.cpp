@@ -1,0 +1,241 @@
+// Configuration parsing: a data-driven table of good and broken files, and the layering rules.
+
+#include "config/config.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Signet;
+using namespace std::chrono_literals;
+
+class TestConfig : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    int m_files = 0;
+
+    QString write(const QString &relativePath, const QByteArray &content)
+    {
+        const QString path = m_dir.filePath(relativePath);
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            qFatal("cannot write %s", qPrintable(path));
+        file.write(content);
+        return path;
+    }
+
+    Config loadUser(const QByteArray &content)
+    {
+        ConfigSources sources;
+        // A new name every time: QSettings caches files by name, size and modification time,
+        // and two rows can write same-sized files within one second.
+        sources.userFile = write(QStringLiteral("user-%1.conf").arg(++m_files), content);
+        sources.userFileRequired = true;
+        return ConfigLoader::load(sources);
+    }
+
+    static QString errorsOf(const Config &config)
+    {
+        QStringList errors;
+        for (const auto &p : config.allProblems()) {
+            if (p.isError())
+                errors << p.toString();
+        }
+        return errors.join(QLatin1Char('\n'));
+    }
+
+    static const QByteArray &goodProvider()
+    {
+        static const QByteArray text = "[provider.demo]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = signet\n";
+        return text;
+    }
+
+private Q_SLOTS:
+    void defaults()
+    {
+        const Config config = loadUser(goodProvider());
+        QCOMPARE(config.sessionAge, 3600s);
+        QCOMPARE(config.stateTimeout, 600s);
+        QCOMPARE(config.httpTimeout, 10s);
+        QCOMPARE(errorsOf(config), QString());
+        QCOMPARE(config.providers.size(), 1);
+        const ProviderConfig &p = config.providers.first();
+        QCOMPARE(p.id, QStringLiteral("demo"));
+        QCOMPARE(p.displayName, QStringLiteral("demo"));
+        QCOMPARE(p.scopes, (QStringList{QStringLiteral("openid"), QStringLiteral("email"), QStringLiteral("profile")}));
+        QCOMPARE(p.httpTimeout, 10s);
+        QVERIFY(p.isAvailable());
+    }
+
+    void generalKeysAreRoot()
+    {
+        // QSettings reads [general] as its root section.
+        const Config config = loadUser("[general]\nsession_age = 7200\nstate_timeout = 5m\nhttp_timeout = 20s\n" + goodProvider());
+        QCOMPARE(errorsOf(config), QString());
+        QCOMPARE(config.sessionAge, 7200s);
+        QCOMPARE(config.stateTimeout, 300s);
+        QCOMPARE(config.httpTimeout, 20s);
+        QCOMPARE(config.providers.first().httpTimeout, 20s); // inherited
+    }
+
+    void problems_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<bool>("generalError");     // an error that blocks every sign-in
+        QTest::addColumn<bool>("providerAvailable"); // demo still usable
+        QTest::addColumn<QString>("expected");        // a fragment of the problem text
+
+        QTest::newRow("duration not a number") << QByteArray("session_age = soon\n" + goodProvider()) << true << true << QStringLiteral("[general] session_age: 'soon' is not a duration");
+        QTest::newRow("duration out of range") << QByteArray("state_timeout = 2h\n" + goodProvider()) << true << true << QStringLiteral("state_timeout: 7200 seconds is out of range");
+        QTest::newRow("negative duration") << QByteArray("http_timeout = -5\n" + goodProvider()) << true << true << QStringLiteral("http_timeout: '-5' is not a duration");
+        QTest::newRow("syntax error with line") << QByteArray("[general]\nthis is not ini\n" + goodProvider()) << true << true << QStringLiteral(".conf:2: cannot read 'this is not ini'");
+        QTest::newRow("missing type") << QByteArray("[provider.demo]\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("[provider.demo] type: is missing; set type = oidc");
+        QTest::newRow("unknown type") << QByteArray("[provider.demo]\ntype = saml\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("unknown provider type 'saml'");
+        QTest::newRow("later type") << QByteArray("[provider.demo]\ntype = github\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("not supported by this version");
+        QTest::newRow("missing issuer") << QByteArray("[provider.demo]\ntype = oidc\nclient_id = x\n") << false << false << QStringLiteral("issuer: is missing");
+        QTest::newRow("issuer not a url") << QByteArray("[provider.demo]\ntype = oidc\nissuer = idp\nclient_id = x\n") << false << false << QStringLiteral("'idp' is not an http(s) URL");
+        QTest::newRow("plain http issuer") << QByteArray("[provider.demo]\ntype = oidc\nissuer = http://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("must use https");
+        QTest::newRow("issuer with query") << QByteArray("[provider.demo]\ntype = oidc\nissuer = \"https://idp.example.com/?a=b\"\nclient_id = x\n") << false << false << QStringLiteral("must not contain a query");
+        QTest::newRow("loopback http issuer ok") << QByteArray("[provider.demo]\ntype = oidc\nissuer = http://127.0.0.1:4000\nclient_id = x\n") << false << true << QString();
+        QTest::newRow("missing client id") << QByteArray("[provider.demo]\ntype = oidc\nissuer = https://idp.example.com\n") << false << false << QStringLiteral("client_id: is missing");
+        QTest::newRow("empty client id") << QByteArray("[provider.demo]\ntype = oidc\nissuer = https://idp.example.com\nclient_id =\n") << false << false << QStringLiteral("client_id: is empty");
+        QTest::newRow("unquoted comma") << QByteArray("[provider.demo]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = signet\ndisplay_name = Acme, Inc.\n") << false << false << QStringLiteral("display_name: contains a comma");
+        QTest::newRow("quoted comma ok") << QByteArray("[provider.demo]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = signet\ndisplay_name = \"Acme, Inc.\"\n") << false << true << QString();
+        QTest::newRow("scopes without openid") << QByteArray(goodProvider() + "scopes = email profile\n") << false << false << QStringLiteral("scopes: must include 'openid'");
+        QTest::newRow("bad provider id") << QByteArray("[provider.Bad Id]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("not a valid provider id");
+        QTest::newRow("providers names unknown") << QByteArray("providers = demo, nope\n" + goodProvider()) << true << true << QStringLiteral("names 'nope', but there is no [provider.nope] group");
+        QTest::newRow("unknown general key warns") << QByteArray("sesion_age = 5\n" + goodProvider()) << false << true << QStringLiteral("sesion_age: unknown key");
+        QTest::newRow("unknown provider key warns") << QByteArray(goodProvider() + "clientid = x\n") << false << true << QStringLiteral("clientid: unknown key");
+        QTest::newRow("unknown group warns") << QByteArray("[providers.demo]\ntype = oidc\n") << false << false << QStringLiteral("[providers.demo]: unknown group");
+        QTest::newRow("bad endpoint override") << QByteArray(goodProvider() + "token_endpoint = ftp://x\n") << false << false << QStringLiteral("token_endpoint: 'ftp://x' is not an http(s) URL");
+    }
+
+    void problems()
+    {
+        QFETCH(QByteArray, content);
+        QFETCH(bool, generalError);
+        QFETCH(bool, providerAvailable);
+        QFETCH(QString, expected);
+
+        const Config config = loadUser(content);
+        QCOMPARE(config.hasGeneralErrors(), generalError);
+        const ProviderConfig *demo = config.provider(QStringLiteral("demo"));
+        QCOMPARE(demo && demo->isAvailable(), providerAvailable);
+
+        QStringList texts;
+        for (const auto &p : config.allProblems())
+            texts << p.toString();
+        if (expected.isEmpty()) {
+            QVERIFY2(texts.isEmpty(), qPrintable(texts.join(QLatin1Char('\n'))));
+        } else {
+            const bool found = std::any_of(texts.cbegin(), texts.cend(), [&](const QString &t) { return t.contains(expected); });
+            QVERIFY2(found, qPrintable(QStringLiteral("wanted '%1' in:\n%2").arg(expected, texts.join(QLatin1Char('\n')))));
+            // Every problem names the file it comes from.
+            for (const auto &p : config.allProblems())
+                QVERIFY2(p.file.contains(QStringLiteral("user-")), qPrintable(p.toString()));
+        }
+    }
+
+    void missingExplicitFileIsAnError()
+    {
+        ConfigSources sources;
+        sources.userFile = m_dir.filePath(QStringLiteral("does-not-exist.conf"));
+        sources.userFileRequired = true;
+        const Config config = ConfigLoader::load(sources);
+        QVERIFY(config.hasGeneralErrors());
+        QVERIFY(config.problems.first().toString().contains(QStringLiteral("does not exist")));
+    }
+
+    void missingDefaultFilesAreFine()
+    {
+        ConfigSources sources;
+        sources.systemFiles = {m_dir.filePath(QStringLiteral("nowhere/signet.conf"))};
+        sources.userFile = m_dir.filePath(QStringLiteral("nowhere/user.conf"));
+        const Config config = ConfigLoader::load(sources);
+        QVERIFY(config.problems.isEmpty());
+        QVERIFY(config.providers.isEmpty());
+    }
+
+    void directoryIsAnError()
+    {
+        ConfigSources sources;
+        sources.userFile = m_dir.path();
+        const Config config = ConfigLoader::load(sources);
+        QVERIFY(config.hasGeneralErrors());
+        QVERIFY(config.problems.first().message.contains(QStringLiteral("is a directory")));
+    }
+
+    void layering()
+    {
+        // XDG_CONFIG_DIRS order: the first directory wins over later ones; the user file wins over all.
+        const QString high = write(QStringLiteral("high/signet/signet.conf"), "session_age = 1000\n");
+        const QString low = write(QStringLiteral("low/signet/signet.conf"), "session_age = 2000\nstate_timeout = 30\n" + goodProvider());
+        const QString user = write(QStringLiteral("layer-user.conf"), "state_timeout = 40\n[provider.demo]\ndisplay_name = Demo\n");
+
+        ConfigSources sources;
+        sources.systemFiles = {high, low};
+        sources.userFile = user;
+        const Config config = ConfigLoader::load(sources);
+        QCOMPARE(errorsOf(config), QString());
+        QCOMPARE(config.files, (QStringList{low, high, user}));
+        QCOMPARE(config.sessionAge, 1000s);
+        QCOMPARE(config.stateTimeout, 40s);
+        QCOMPARE(config.providers.first().displayName, QStringLiteral("Demo"));
+        QCOMPARE(config.providers.first().clientId, QStringLiteral("signet")); // from the system file
+    }
+
+    void errorsNameTheFileTheValueCameFrom()
+    {
+        const QString system = write(QStringLiteral("sys2/signet/signet.conf"), "http_timeout = never\n");
+        ConfigSources sources;
+        sources.systemFiles = {system};
+        const Config config = ConfigLoader::load(sources);
+        QVERIFY(config.hasGeneralErrors());
+        QCOMPARE(config.problems.first().file, system);
+        QCOMPARE(config.problems.first().key, QStringLiteral("http_timeout"));
+    }
+
+    void fromEnvironment()
+    {
+        qputenv("XDG_CONFIG_DIRS", "/a:/b");
+        qputenv("XDG_CONFIG_HOME", "/home/x/.cfg");
+        ConfigSources sources = ConfigSources::fromEnvironment();
+        QCOMPARE(sources.systemFiles, (QStringList{QStringLiteral("/a/signet/signet.conf"), QStringLiteral("/b/signet/signet.conf")}));
+        QCOMPARE(sources.userFile, QStringLiteral("/home/x/.cfg/signet/signet.conf"));
+        QVERIFY(!sources.userFileRequired);
+        sources = ConfigSources::fromEnvironment(QStringLiteral("/tmp/explicit.conf"));
+        QCOMPARE(sources.userFile, QStringLiteral("/tmp/explicit.conf"));
+        QVERIFY(sources.userFileRequired);
+        qunsetenv("XDG_CONFIG_DIRS");
+        sources = ConfigSources::fromEnvironment();
+        QCOMPARE(sources.systemFiles, QStringList{QStringLiteral("/etc/xdg/signet/signet.conf")});
+    }
+
+    void providerOrderAndDisabling()
+    {
+        const Config config = loadUser("providers = zeta, alpha\n"
+                                       "[provider.alpha]\ntype = oidc\nissuer = https://a.example\nclient_id = a\n"
+                                       "[provider.beta]\ntype = oidc\nissuer = https://b.example\nclient_id = b\n"
+                                       "[provider.zeta]\ntype = oidc\nissuer = https://z.example\nclient_id = z\n");
+        QCOMPARE(config.providers.size(), 2);
+        QCOMPARE(config.providers.at(0).id, QStringLiteral("zeta"));
+        QCOMPARE(config.providers.at(1).id, QStringLiteral("alpha"));
+        QVERIFY(!config.hasGeneralErrors());
+        QVERIFY(config.allProblems().first().toString().contains(QStringLiteral("[provider.beta]: is not listed in 'providers'")));
+    }
+
+    void scopesAsListOrSpaces()
+    {
+        Config config = loadUser(goodProvider() + "scopes = openid email offline_access\n");
+        QCOMPARE(config.providers.first().scopes.size(), 3);
+        config = loadUser(goodProvider() + "scopes = openid, email\n");
+        QCOMPARE(config.providers.first().scopes, (QStringList{QStringLiteral("openid"), QStringLiteral("email")}));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConfig)
+#include "tst_config.moc"

@@ -1,0 +1,302 @@
+// The agent's socket: framing, errors, single instance, and the sign-in request bookkeeping
+// (join, busy, cancel, unreachable provider) — everything that needs no identity provider.
+
+#include "agent/agent.h"
+#include "ipc/ipcserver.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocalSocket>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sys/stat.h>
+
+using namespace Signet;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A protocol client for tests: collects every line the agent sends.
+class Client
+{
+public:
+    explicit Client(const QString &path)
+    {
+        m_socket.connectToServer(path);
+        m_socket.waitForConnected(5000);
+        QObject::connect(&m_socket, &QLocalSocket::readyRead, &m_socket, [this] {
+            m_buffer += m_socket.readAll();
+            qsizetype newline;
+            while ((newline = m_buffer.indexOf('\n')) >= 0) {
+                m_messages << QJsonDocument::fromJson(m_buffer.left(newline)).object();
+                m_buffer.remove(0, newline + 1);
+            }
+        });
+    }
+
+    bool isConnected() const { return m_socket.state() == QLocalSocket::ConnectedState; }
+    void sendRaw(const QByteArray &bytes)
+    {
+        m_socket.write(bytes);
+        m_socket.flush();
+    }
+    void send(int id, const QString &method, const QJsonObject &params = {})
+    {
+        QJsonObject request{{QStringLiteral("id"), id}, {QStringLiteral("method"), method}};
+        if (!params.isEmpty())
+            request.insert(QStringLiteral("params"), params);
+        sendRaw(QJsonDocument(request).toJson(QJsonDocument::Compact) + '\n');
+    }
+    // The next message matching `predicate`, waiting for it while the event loop runs.
+    QJsonObject next(const std::function<bool(const QJsonObject &)> &predicate, int timeoutMs = 10000)
+    {
+        QDeadlineTimer deadline(timeoutMs);
+        while (!deadline.hasExpired()) {
+            for (qsizetype i = 0; i < m_messages.size(); ++i) {
+                if (predicate(m_messages.at(i)))
+                    return m_messages.takeAt(i);
+            }
+            QTest::qWait(5);
+        }
+        return {};
+    }
+    QJsonObject response(int id, int timeoutMs = 10000)
+    {
+        return next([id](const QJsonObject &m) { return m.value(QLatin1String("id")).toInt(-1) == id && !m.contains(QLatin1String("event")); }, timeoutMs);
+    }
+    QJsonObject event(const QString &name, int timeoutMs = 10000)
+    {
+        return next([name](const QJsonObject &m) { return m.value(QLatin1String("event")).toString() == name; }, timeoutMs);
+    }
+    bool waitForDisconnect(int timeoutMs = 5000)
+    {
+        QDeadlineTimer deadline(timeoutMs);
+        while (isConnected() && !deadline.hasExpired())
+            QTest::qWait(5);
+        return !isConnected();
+    }
+
+private:
+    QLocalSocket m_socket;
+    QByteArray m_buffer;
+    QList<QJsonObject> m_messages;
+};
+
+QString errorCode(const QJsonObject &response)
+{
+    return response.value(QLatin1String("error")).toObject().value(QLatin1String("code")).toString();
+}
+
+ProviderConfig provider(const QString &id, const QString &issuer)
+{
+    ProviderConfig p;
+    p.id = id;
+    p.type = QStringLiteral("oidc");
+    p.displayName = id.toUpper();
+    p.issuer = QUrl(issuer);
+    p.clientId = QStringLiteral("client");
+    p.scopes = {QStringLiteral("openid")};
+    p.httpTimeout = 2s;
+    return p;
+}
+
+} // namespace
+
+class TestIpcServer : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_runtime;
+    QTcpServer m_silentProvider; // accepts connections and never answers
+    std::unique_ptr<IpcServer> m_server;
+    std::unique_ptr<Agent> m_agent;
+
+    QString directory() const { return m_runtime.filePath(QStringLiteral("signet")); }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_silentProvider.listen(QHostAddress::LocalHost, 0));
+        Config config;
+        config.providers << provider(QStringLiteral("silent"), QStringLiteral("http://127.0.0.1:%1").arg(m_silentProvider.serverPort()));
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        config.providers << provider(QStringLiteral("gone"), QStringLiteral("http://127.0.0.1:1"));
+        ProviderConfig broken = provider(QStringLiteral("broken"), QStringLiteral("https://idp.example"));
+        broken.problems << ConfigProblem{ConfigProblem::Severity::Error, QStringLiteral("/etc/x.conf"), QStringLiteral("provider.broken"), QStringLiteral("client_id"), QStringLiteral("is missing")};
+        config.providers << broken;
+
+        m_server = std::make_unique<IpcServer>();
+        QString error;
+        QVERIFY2(m_server->listen(directory(), &error), qPrintable(error));
+        m_agent = std::make_unique<Agent>(config);
+        m_agent->serve(m_server.get());
+    }
+
+    void cleanupTestCase()
+    {
+        m_agent.reset();
+        m_server.reset();
+    }
+
+    void directoryIsPrivate()
+    {
+        struct stat info {};
+        QCOMPARE(::stat(QFile::encodeName(directory()).constData(), &info), 0);
+        QCOMPARE(int(info.st_mode & 0777), 0700);
+        QCOMPARE(m_server->socketPath(), directory() + QStringLiteral("/agent.sock"));
+    }
+
+    void hello()
+    {
+        Client client(m_server->socketPath());
+        client.send(1, QStringLiteral("hello"), {{QStringLiteral("protocol"), 1}, {QStringLiteral("client"), QStringLiteral("test/1")}});
+        const QJsonObject result = client.response(1).value(QLatin1String("result")).toObject();
+        QCOMPARE(result.value(QLatin1String("protocol")).toInt(), 1);
+        QVERIFY(result.value(QLatin1String("capabilities")).toArray().contains(QStringLiteral("signin")));
+
+        client.send(2, QStringLiteral("hello"), {{QStringLiteral("protocol"), 99}});
+        QCOMPARE(errorCode(client.response(2)), QStringLiteral("unsupported_protocol"));
+    }
+
+    void errors_data()
+    {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<QString>("code");
+        QTest::newRow("not json") << QByteArray("{nope\n") << QStringLiteral("bad_request");
+        QTest::newRow("array") << QByteArray("[1,2]\n") << QStringLiteral("bad_request");
+        QTest::newRow("no id") << QByteArray("{\"method\":\"status\"}\n") << QStringLiteral("bad_request");
+        QTest::newRow("no method") << QByteArray("{\"id\":7}\n") << QStringLiteral("bad_request");
+        QTest::newRow("params not an object") << QByteArray("{\"id\":7,\"method\":\"status\",\"params\":3}\n") << QStringLiteral("bad_request");
+        QTest::newRow("unknown method") << QByteArray("{\"id\":7,\"method\":\"fly\"}\n") << QStringLiteral("unknown_method");
+        QTest::newRow("whoami signed out") << QByteArray("{\"id\":7,\"method\":\"whoami\"}\n") << QStringLiteral("not_signed_in");
+        QTest::newRow("signout signed out") << QByteArray("{\"id\":7,\"method\":\"signout\"}\n") << QStringLiteral("not_signed_in");
+        QTest::newRow("signin without provider") << QByteArray("{\"id\":7,\"method\":\"signin\"}\n") << QStringLiteral("bad_request");
+        QTest::newRow("signin unknown provider") << QByteArray("{\"id\":7,\"method\":\"signin\",\"params\":{\"provider\":\"nope\"}}\n") << QStringLiteral("unknown_provider");
+        QTest::newRow("signin broken provider") << QByteArray("{\"id\":7,\"method\":\"signin\",\"params\":{\"provider\":\"broken\"}}\n") << QStringLiteral("config_error");
+    }
+
+    void errors()
+    {
+        QFETCH(QByteArray, request);
+        QFETCH(QString, code);
+        Client client(m_server->socketPath());
+        client.sendRaw(request);
+        const QJsonObject response = client.next([](const QJsonObject &m) { return m.contains(QLatin1String("error")); });
+        QCOMPARE(errorCode(response), code);
+        QVERIFY(!response.value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString().isEmpty());
+        // The connection survives every error but an oversized frame.
+        client.send(8, QStringLiteral("status"));
+        QCOMPARE(client.response(8).value(QLatin1String("result")).toObject().value(QLatin1String("state")).toString(), QStringLiteral("signed_out"));
+    }
+
+    void framing()
+    {
+        Client client(m_server->socketPath());
+        // Split across writes, and two requests in one write, and unknown members.
+        client.sendRaw("{\"id\":1,\"meth");
+        QTest::qWait(20);
+        client.sendRaw("od\":\"status\",\"future\":true}\n\n{\"id\":\"two\",\"method\":\"providers\"}\n");
+        QCOMPARE(client.response(1).value(QLatin1String("result")).toObject().value(QLatin1String("state")).toString(), QStringLiteral("signed_out"));
+        const QJsonObject providers = client.next([](const QJsonObject &m) { return m.value(QLatin1String("id")).toString() == QLatin1String("two"); });
+        const QJsonArray list = providers.value(QLatin1String("result")).toObject().value(QLatin1String("providers")).toArray();
+        QCOMPARE(list.size(), 3);
+        QCOMPARE(list.at(0).toObject().value(QLatin1String("id")).toString(), QStringLiteral("silent"));
+        QCOMPARE(list.at(2).toObject().value(QLatin1String("available")).toBool(true), false);
+        QVERIFY(list.at(2).toObject().value(QLatin1String("problem")).toString().contains(QStringLiteral("client_id")));
+    }
+
+    void oversizedFrameClosesConnection()
+    {
+        Client client(m_server->socketPath());
+        client.sendRaw("{\"id\":1,\"method\":\"status\",\"pad\":\"" + QByteArray(IpcConnection::MaxRequestBytes, 'x') + "\"}\n");
+        QCOMPARE(errorCode(client.next([](const QJsonObject &m) { return m.contains(QLatin1String("error")); })), QStringLiteral("frame_too_large"));
+        QVERIFY(client.waitForDisconnect());
+        // Everyone else is still served.
+        Client other(m_server->socketPath());
+        other.send(1, QStringLiteral("status"));
+        QVERIFY(other.response(1).contains(QLatin1String("result")));
+    }
+
+    void secondAgentRefuses()
+    {
+        IpcServer second;
+        QString error;
+        QVERIFY(!second.listen(directory(), &error));
+        QVERIFY2(error.contains(QStringLiteral("Another signet-agent (pid %1)").arg(QCoreApplication::applicationPid())), qPrintable(error));
+        // ... and did not steal the socket.
+        Client client(m_server->socketPath());
+        client.send(1, QStringLiteral("status"));
+        QVERIFY(client.response(1).contains(QLatin1String("result")));
+    }
+
+    void staleSocketIsRecovered()
+    {
+        QTemporaryDir runtime;
+        const QString dir = runtime.filePath(QStringLiteral("signet"));
+        QDir().mkpath(dir);
+        QFile stale(dir + QStringLiteral("/agent.sock"));
+        QVERIFY(stale.open(QIODevice::WriteOnly)); // a leftover with no agent behind it
+        stale.close();
+        ::chmod(QFile::encodeName(dir).constData(), 0755); // too open: must be tightened
+        IpcServer server;
+        QString error;
+        QVERIFY2(server.listen(dir, &error), qPrintable(error));
+        struct stat info {};
+        ::stat(QFile::encodeName(dir).constData(), &info);
+        QCOMPARE(int(info.st_mode & 0777), 0700);
+        Client client(server.socketPath());
+        QVERIFY(client.isConnected());
+    }
+
+    void unreachableProvider()
+    {
+        Client client(m_server->socketPath());
+        client.send(1, QStringLiteral("signin"), {{QStringLiteral("provider"), QStringLiteral("gone")}});
+        const QJsonObject response = client.response(1);
+        QCOMPARE(errorCode(response), QStringLiteral("provider_unreachable"));
+        QVERIFY(response.value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString().contains(QStringLiteral("Could not reach GONE")));
+    }
+
+    void joinBusyAndCancel()
+    {
+        Client first(m_server->socketPath());
+        Client second(m_server->socketPath());
+        Client other(m_server->socketPath());
+        Client watcher(m_server->socketPath());
+        first.send(1, QStringLiteral("signin"), {{QStringLiteral("provider"), QStringLiteral("silent")}});
+        QTRY_COMPARE(m_silentProvider.hasPendingConnections() || !m_silentProvider.findChildren<QTcpSocket *>().isEmpty(), true);
+
+        watcher.send(1, QStringLiteral("status"));
+        const QJsonObject status = watcher.response(1).value(QLatin1String("result")).toObject();
+        QCOMPARE(status.value(QLatin1String("state")).toString(), QStringLiteral("signing_in"));
+        QCOMPARE(status.value(QLatin1String("signin")).toObject().value(QLatin1String("provider")).toString(), QStringLiteral("silent"));
+
+        second.send(5, QStringLiteral("signin"), {{QStringLiteral("provider"), QStringLiteral("silent")}}); // joins
+        other.send(1, QStringLiteral("signin"), {{QStringLiteral("provider"), QStringLiteral("gone")}});   // busy
+        QCOMPARE(errorCode(other.response(1)), QStringLiteral("busy"));
+
+        watcher.send(2, QStringLiteral("cancel"));
+        QCOMPARE(watcher.response(2).value(QLatin1String("result")).toObject().value(QLatin1String("cancelled")).toBool(), true);
+        QCOMPARE(errorCode(first.response(1)), QStringLiteral("cancelled"));
+        QCOMPARE(errorCode(second.response(5)), QStringLiteral("cancelled"));
+
+        watcher.send(3, QStringLiteral("cancel"));
+        QCOMPARE(watcher.response(3).value(QLatin1String("result")).toObject().value(QLatin1String("cancelled")).toBool(true), false);
+    }
+
+    void subscribe()
+    {
+        Client client(m_server->socketPath());
+        client.send(1, QStringLiteral("subscribe"), {{QStringLiteral("events"), QJsonArray{QStringLiteral("signed-out"), QStringLiteral("bogus")}}});
+        QCOMPARE(client.response(1).value(QLatin1String("result")).toObject().value(QLatin1String("events")).toArray(), QJsonArray{QStringLiteral("signed-out")});
+        client.send(2, QStringLiteral("subscribe"));
+        QCOMPARE(client.response(2).value(QLatin1String("result")).toObject().value(QLatin1String("events")).toArray().size(), 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestIpcServer)
+#include "tst_ipcserver.moc"
