@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, runs every test with CTest.
+# Prints how long each stage took. Usage: scripts/test.sh [extra ctest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${SIGNET_BUILD_DIR:-build}
+
+stage_start=0
+stage() {
+  stage_name=$1
+  stage_start=$(date +%s)
+  echo "== $stage_name"
+}
+stage_done() {
+  echo "== $stage_name took $(( $(date +%s) - stage_start )) s"
+}
+
+stage "dependencies"
+bash scripts/install-deps.sh
+stage_done
+
+stage "configure"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIGNET_WERROR=ON >/dev/null
+stage_done
+
+stage "build"
+cmake --build "$build" --parallel "$(nproc)"
+stage_done
+
+stage "tests"
+ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@"
+stage_done

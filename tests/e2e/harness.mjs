@@ -1,0 +1,125 @@
+// Shared pieces for end-to-end tests: start the demo identity provider and a real signet-agent
+// in a private temporary world (runtime dir, config dirs, HOME), and run signetctl against them.
+// Nothing is written outside the temporary directory; every port is chosen by the kernel.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const sourceDir = process.env.SIGNET_SOURCE_DIR ?? path.resolve(here, '../..');
+export const buildDir = process.env.SIGNET_BUILD_DIR ?? path.join(sourceDir, 'build');
+export const agentBin = path.join(buildDir, 'app/agent/signet-agent');
+export const ctlBin = path.join(buildDir, 'app/signetctl/signetctl');
+export const browserDriver = path.join(sourceDir, 'tests/e2e/browser.mjs');
+
+// Starts a process and collects its output; `lines` resolves each stdout line as it comes.
+function launch(command, args, env) {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = { child, stdout: '', stderr: '', exited: null };
+  child.stdout.on('data', (d) => { result.stdout += d; });
+  child.stderr.on('data', (d) => { result.stderr += d; });
+  result.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return result;
+}
+
+async function waitFor(predicate, what, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function startIdp(extraArgs = []) {
+  const idp = launch(process.execPath, [path.join(sourceDir, 'tests/idp/server.mjs'), '--port', '0', '--test-endpoints', ...extraArgs], process.env);
+  await waitFor(() => idp.stdout.includes('\n') || idp.child.exitCode !== null, 'the identity provider to start');
+  if (!idp.stdout.includes('\n')) throw new Error(`identity provider did not start:\n${idp.stderr}`);
+  const info = JSON.parse(idp.stdout.split('\n')[0]);
+  return {
+    ...info,
+    process: idp,
+    async requests() {
+      const response = await fetch(`${info.issuer}/__test/requests`);
+      return response.json();
+    },
+    async stop() {
+      if (idp.child.exitCode === null) {
+        idp.child.kill('SIGTERM');
+        await idp.exited;
+      }
+    },
+  };
+}
+
+// A private world: runtime dir, empty system config dir, HOME, and a config file.
+export function makeWorld() {
+  const root = mkdtempSync(path.join(tmpdir(), 'signet-e2e-'));
+  const world = {
+    root,
+    runtime: path.join(root, 'run'),
+    configFile: path.join(root, 'signet.conf'),
+    env: null,
+    cleanup() { rmSync(root, { recursive: true, force: true }); },
+  };
+  mkdirSync(world.runtime, { mode: 0o700 });
+  mkdirSync(path.join(root, 'xdg'));
+  mkdirSync(path.join(root, 'home'));
+  mkdirSync(path.join(root, 'config'));
+  world.env = {
+    PATH: process.env.PATH,
+    LANG: 'C.UTF-8',
+    HOME: path.join(root, 'home'),
+    XDG_RUNTIME_DIR: world.runtime,
+    XDG_CONFIG_DIRS: path.join(root, 'xdg'),
+    XDG_CONFIG_HOME: path.join(root, 'config'),
+    XDG_CACHE_HOME: path.join(root, 'cache'),
+  };
+  return world;
+}
+
+export function demoConfig(issuer, general = {}) {
+  const generalLines = Object.entries(general).map(([k, v]) => `${k} = ${v}`).join('\n');
+  return `[general]\n${generalLines}\nproviders = demo\n\n[provider.demo]\ntype = oidc\ndisplay_name = "Demo identity provider"\n` +
+    `issuer = ${issuer}\nclient_id = signet-demo\nscopes = openid email profile\n`;
+}
+
+export async function startAgent(world, config) {
+  writeFileSync(world.configFile, config);
+  const agent = launch(agentBin, ['--config', world.configFile], world.env);
+  const socket = path.join(world.runtime, 'signet', 'agent.sock');
+  await waitFor(() => existsSync(socket) || agent.child.exitCode !== null, 'the agent socket');
+  if (agent.child.exitCode !== null) throw new Error(`signet-agent exited:\n${agent.stderr}`);
+  return {
+    process: agent,
+    get output() { return agent.stderr + agent.stdout; },
+    isRunning() { return agent.child.exitCode === null; },
+    async stop() {
+      if (agent.child.exitCode === null) {
+        agent.child.kill('SIGTERM');
+        return agent.exited;
+      }
+      return { code: agent.child.exitCode, signal: null };
+    },
+  };
+}
+
+// Runs signetctl to completion (or kills it after timeoutMs).
+export async function ctl(world, args, extraEnv = {}, timeoutMs = 60000) {
+  const run = launch(ctlBin, args, { ...world.env, ...extraEnv });
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), timeoutMs);
+  const { code, signal } = await run.exited;
+  clearTimeout(timer);
+  return { code, signal, stdout: run.stdout, stderr: run.stderr };
+}
+
+// Starts signetctl and returns it running (for flows that need to act while it waits).
+export function ctlStart(world, args, extraEnv = {}) {
+  return launch(ctlBin, args, { ...world.env, ...extraEnv });
+}
+
+export { sleep, waitFor };
