@@ -11,6 +11,7 @@ namespace Signet {
 
 namespace {
 const char BufferProperty[] = "signet_request";
+const char AnsweredProperty[] = "signet_answered";
 
 QByteArray reasonPhrase(int status)
 {
@@ -66,9 +67,13 @@ bool LoopbackListener::listen(QString *errorMessage)
 void LoopbackListener::close()
 {
     m_server->close();
+    // Connections still waiting for a request are dropped; one being answered (possibly the very
+    // request whose handling ends the sign-in and closes us) still gets its page.
     const auto sockets = findChildren<QTcpSocket *>();
-    for (QTcpSocket *socket : sockets)
-        socket->abort();
+    for (QTcpSocket *socket : sockets) {
+        if (!socket->property(AnsweredProperty).toBool())
+            socket->abort();
+    }
 }
 
 bool LoopbackListener::isListening() const
@@ -114,7 +119,7 @@ void LoopbackListener::onNewConnection()
 
 void LoopbackListener::onReadyRead(QTcpSocket *socket)
 {
-    if (socket->property("signet_answered").toBool()) {
+    if (socket->property(AnsweredProperty).toBool()) {
         socket->readAll();
         return;
     }
@@ -128,6 +133,7 @@ void LoopbackListener::onReadyRead(QTcpSocket *socket)
     case CallbackRequest::Result::Incomplete:
         return; // wait for the rest of the request
     case CallbackRequest::Result::Ok:
+        socket->setProperty(AnsweredProperty, true);
         respond(socket, m_handler(request));
         return;
     case CallbackRequest::Result::NotFound:
@@ -149,7 +155,7 @@ void LoopbackListener::onReadyRead(QTcpSocket *socket)
 
 void LoopbackListener::respond(QTcpSocket *socket, const Page &page)
 {
-    socket->setProperty("signet_answered", true);
+    socket->setProperty(AnsweredProperty, true);
     socket->setProperty(BufferProperty, QVariant());
     const QByteArray body = renderPage(page);
     QByteArray response = "HTTP/1.1 " + QByteArray::number(page.status) + ' ' + reasonPhrase(page.status) + "\r\n";
