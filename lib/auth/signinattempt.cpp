@@ -38,6 +38,7 @@ SignInAttempt::SignInAttempt(const ProviderConfig &provider, std::chrono::second
     , m_sessionAge(sessionAge)
     , m_network(new BoundedNetworkAccessManager(provider.httpTimeout, this))
 {
+    m_network->setExtraCaCertificates(provider.extraCaCertificates);
     m_deadline.setSingleShot(true);
     connect(&m_deadline, &QTimer::timeout, this, [this] {
         fail({SignInError::Code::StateExpired,

@@ -19,6 +19,7 @@ class QNetworkReply;
 
 namespace Signet {
 
+class BoundedNetworkAccessManager;
 class LoopbackReplyHandler;
 
 // One interactive sign-in with one OpenID Connect provider: discovery, the authorization request
@@ -67,7 +68,7 @@ private:
     ProviderConfig m_provider;
     std::chrono::seconds m_stateTimeout;
     std::chrono::seconds m_sessionAge;
-    QNetworkAccessManager *m_network;
+    BoundedNetworkAccessManager *m_network;
     OidcDiscovery *m_discovery = nullptr;
     ProviderMetadata m_metadata;
     LoopbackReplyHandler *m_handler = nullptr;

@@ -108,6 +108,7 @@ const QList<KeySpec> &generalKeys()
         {QStringLiteral("state_timeout"), QStringLiteral("seconds to finish a sign-in in the browser")},
         {QStringLiteral("http_timeout"), QStringLiteral("seconds for each request to a provider")},
         {QStringLiteral("providers"), QStringLiteral("the enabled providers, in order")},
+        {QStringLiteral("ca_file"), QStringLiteral("extra trusted CA certificates (PEM)")},
     };
     return keys;
 }
@@ -125,6 +126,7 @@ const QList<KeySpec> &providerKeys()
         {QStringLiteral("token_endpoint"), {}},
         {QStringLiteral("userinfo_endpoint"), {}},
         {QStringLiteral("http_timeout"), {}},
+        {QStringLiteral("ca_file"), {}},
     };
     return keys;
 }
@@ -254,6 +256,25 @@ public:
         return url;
     }
 
+    // A PEM file of CA certificates to trust in addition to the system's.
+    std::optional<QPair<QString, QList<QSslCertificate>>> caFile(const QString &key)
+    {
+        const auto path = string(key);
+        if (!path || path->isEmpty())
+            return std::nullopt;
+        QFile file(*path);
+        if (!file.open(QIODevice::ReadOnly)) {
+            error(key, QStringLiteral("'%1' cannot be read (%2)").arg(*path, file.errorString()));
+            return std::nullopt;
+        }
+        const QList<QSslCertificate> certificates = QSslCertificate::fromData(file.readAll(), QSsl::Pem);
+        if (certificates.isEmpty()) {
+            error(key, QStringLiteral("'%1' contains no PEM certificate (-----BEGIN CERTIFICATE-----)").arg(*path));
+            return std::nullopt;
+        }
+        return qMakePair(*path, certificates);
+    }
+
 private:
     const RawGroup &m_values;
     QString m_group;
@@ -375,6 +396,12 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
     provider.tokenEndpoint = reader.url(QStringLiteral("token_endpoint")).value_or(QUrl());
     provider.userinfoEndpoint = reader.url(QStringLiteral("userinfo_endpoint")).value_or(QUrl());
     provider.httpTimeout = reader.duration(QStringLiteral("http_timeout"), 1s, 300s).value_or(config.httpTimeout);
+    provider.caFile = config.caFile;
+    provider.extraCaCertificates = config.extraCaCertificates;
+    if (const auto ca = reader.caFile(QStringLiteral("ca_file"))) {
+        provider.caFile = ca->first;
+        provider.extraCaCertificates = ca->second;
+    }
     return provider;
 }
 
@@ -405,6 +432,10 @@ Config ConfigLoader::load(const ConfigSources &sources)
     config.sessionAge = reader.duration(QStringLiteral("session_age"), 60s, 7 * 24h).value_or(config.sessionAge);
     config.stateTimeout = reader.duration(QStringLiteral("state_timeout"), 1s, 1h).value_or(config.stateTimeout);
     config.httpTimeout = reader.duration(QStringLiteral("http_timeout"), 1s, 300s).value_or(config.httpTimeout);
+    if (const auto ca = reader.caFile(QStringLiteral("ca_file"))) {
+        config.caFile = ca->first;
+        config.extraCaCertificates = ca->second;
+    }
 
     QStringList configuredIds;
     for (auto it = groups.cbegin(); it != groups.cend(); ++it) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QList>
+#include <QSslCertificate>
 #include <QString>
 #include <QStringList>
 #include <QUrl>
@@ -37,6 +38,9 @@ struct ProviderConfig {
     QUrl tokenEndpoint;
     QUrl userinfoEndpoint;
     std::chrono::seconds httpTimeout{10};
+    // Extra trust anchors for TLS (ca_file), added to the system's: for TLS-inspecting proxies.
+    QString caFile;
+    QList<QSslCertificate> extraCaCertificates;
 
     // Problems with this provider's own keys: if any is an error the provider is unavailable.
     QList<ConfigProblem> problems;
@@ -49,6 +53,8 @@ struct Config {
     std::chrono::seconds sessionAge{3600};
     std::chrono::seconds stateTimeout{600};
     std::chrono::seconds httpTimeout{10};
+    QString caFile;
+    QList<QSslCertificate> extraCaCertificates;
     QList<ProviderConfig> providers; // in the configured order
     QStringList files;               // the files that were read, lowest priority first
 

@@ -5,6 +5,7 @@
 #include <QJsonDocument>
 #include <QNetworkProxyFactory>
 #include <QNetworkReply>
+#include <QSslConfiguration>
 #include <QTimer>
 
 namespace Signet {
@@ -23,9 +24,25 @@ BoundedNetworkAccessManager::BoundedNetworkAccessManager(std::chrono::seconds to
     setRedirectPolicy(QNetworkRequest::NoLessSafeRedirectPolicy);
 }
 
+void BoundedNetworkAccessManager::setExtraCaCertificates(const QList<QSslCertificate> &certificates)
+{
+    m_extraCaCertificates = certificates;
+}
+
 QNetworkReply *BoundedNetworkAccessManager::createRequest(Operation op, const QNetworkRequest &original, QIODevice *outgoingData)
 {
     QNetworkRequest request(original);
+    // Every endpoint Signet calls answers JSON; saying so matters for providers that otherwise
+    // answer form-encoded (GitHub's token endpoint).
+    if (!request.hasRawHeader("Accept"))
+        request.setRawHeader("Accept", "application/json");
+    if (!m_extraCaCertificates.isEmpty() && request.url().scheme() == QLatin1String("https")) {
+        // Setting CAs explicitly turns off Qt's on-demand loading of the system store, so the
+        // system's certificates are listed too: the extra ones add trust, never replace it.
+        QSslConfiguration tls = request.sslConfiguration();
+        tls.setCaCertificates(QSslConfiguration::systemCaCertificates() + m_extraCaCertificates);
+        request.setSslConfiguration(tls);
+    }
     const auto totalMs = std::chrono::duration_cast<std::chrono::milliseconds>(m_totalTimeout);
     // Inactivity: a server that stops sending for the whole budget is dead.
     request.setTransferTimeout(int(totalMs.count()));

@@ -2,6 +2,7 @@
 
 #include <QJsonObject>
 #include <QNetworkAccessManager>
+#include <QSslCertificate>
 
 #include <chrono>
 
@@ -18,6 +19,9 @@ class BoundedNetworkAccessManager : public QNetworkAccessManager
 public:
     explicit BoundedNetworkAccessManager(std::chrono::seconds totalTimeout, QObject *parent = nullptr);
 
+    // Trust these CAs in addition to the system's (ca_file, for TLS-inspecting proxies).
+    void setExtraCaCertificates(const QList<QSslCertificate> &certificates);
+
     static constexpr qint64 MaxResponseBytes = 1024 * 1024;
 
 protected:
@@ -25,6 +29,7 @@ protected:
 
 private:
     std::chrono::seconds m_totalTimeout;
+    QList<QSslCertificate> m_extraCaCertificates;
 };
 
 // What came back from a request that should answer JSON, with failures sorted into the kinds a

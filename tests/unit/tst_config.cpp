@@ -3,6 +3,7 @@
 #include "config/config.h"
 
 #include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -111,6 +112,8 @@ private Q_SLOTS:
         QTest::newRow("unknown general key warns") << QByteArray("sesion_age = 5\n" + goodProvider()) << false << true << QStringLiteral("sesion_age: unknown key");
         QTest::newRow("unknown provider key warns") << QByteArray(goodProvider() + "clientid = x\n") << false << true << QStringLiteral("clientid: unknown key");
         QTest::newRow("unknown group warns") << QByteArray("[providers.demo]\ntype = oidc\n") << false << false << QStringLiteral("[providers.demo]: unknown group");
+        QTest::newRow("ca_file missing") << QByteArray("ca_file = /nonexistent/ca.pem\n" + goodProvider()) << true << true << QStringLiteral("ca_file: '/nonexistent/ca.pem' cannot be read");
+        QTest::newRow("provider ca_file not PEM") << QByteArray(goodProvider() + "ca_file = /etc/hostname\n") << false << false << QStringLiteral("contains no PEM certificate");
         QTest::newRow("bad endpoint override") << QByteArray(goodProvider() + "token_endpoint = ftp://x\n") << false << false << QStringLiteral("token_endpoint: 'ftp://x' is not an http(s) URL");
     }
 
@@ -226,6 +229,21 @@ private Q_SLOTS:
         QCOMPARE(config.providers.at(1).id, QStringLiteral("alpha"));
         QVERIFY(!config.hasGeneralErrors());
         QVERIFY(config.allProblems().first().toString().contains(QStringLiteral("[provider.beta]: is not listed in 'providers'")));
+    }
+
+    void caFileIsLoaded()
+    {
+        const QString cert = m_dir.filePath(QStringLiteral("ca.pem"));
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"), {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
+                                                  QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
+                                                  QStringLiteral("-keyout"), m_dir.filePath(QStringLiteral("ca.key")), QStringLiteral("-out"), cert,
+                                                  QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"), QStringLiteral("/CN=proxy")});
+        QVERIFY(openssl.waitForFinished(30000) && openssl.exitCode() == 0);
+        const Config config = loadUser("ca_file = " + cert.toUtf8() + "\n" + goodProvider());
+        QCOMPARE(errorsOf(config), QString());
+        QCOMPARE(config.providers.first().caFile, cert); // inherited from [general]
+        QCOMPARE(config.providers.first().extraCaCertificates.size(), 1);
     }
 
     void scopesAsListOrSpaces()

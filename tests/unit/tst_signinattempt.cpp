@@ -186,6 +186,8 @@ private Q_SLOTS:
 
         const FakeProvider::Request token = fake.last("/token");
         QCOMPARE(token.method, QByteArray("POST"));
+        QCOMPARE(token.headers.value("accept"), QByteArray("application/json"));
+        QCOMPARE(token.headers.value("content-type"), QByteArray("application/x-www-form-urlencoded"));
         QCOMPARE(formValue(token.body, QStringLiteral("grant_type")), QStringLiteral("authorization_code"));
         QCOMPARE(formValue(token.body, QStringLiteral("code")), QStringLiteral("4/0Ab+c"));
         QCOMPARE(formValue(token.body, QStringLiteral("redirect_uri")), redirect.toString());
