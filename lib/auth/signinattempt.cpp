@@ -16,12 +16,16 @@ namespace Signet {
 namespace {
 QString humanDuration(std::chrono::seconds duration)
 {
+    // English plurals by hand: "%n minute(s)" only reads well once a translation is loaded.
     const qint64 s = duration.count();
-    if (s % 3600 == 0 && s >= 3600)
-        return SignInAttempt::tr("%n hour(s)", nullptr, int(s / 3600));
-    if (s % 60 == 0 && s >= 60)
-        return SignInAttempt::tr("%n minute(s)", nullptr, int(s / 60));
-    return SignInAttempt::tr("%n second(s)", nullptr, int(s));
+    auto unit = [](qint64 n, const char *one, const char *many) {
+        return n == 1 ? QStringLiteral("1 %1").arg(QLatin1String(one)) : QStringLiteral("%1 %2").arg(n).arg(QLatin1String(many));
+    };
+    if (s >= 3600 && s % 3600 == 0)
+        return unit(s / 3600, "hour", "hours");
+    if (s >= 60 && s % 60 == 0)
+        return unit(s / 60, "minute", "minutes");
+    return unit(s, "second", "seconds");
 }
 
 bool isLoopback(const QUrl &url)
