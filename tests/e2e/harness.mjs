@@ -47,6 +47,11 @@ export async function startIdp(extraArgs = []) {
       const response = await fetch(`${info.issuer}/__test/requests`);
       return response.json();
     },
+    // Every code and token the provider issued (test endpoint), to search output for leaks.
+    async secrets() {
+      const response = await fetch(`${info.issuer}/__test/secrets`);
+      return response.json();
+    },
     async stop() {
       if (idp.child.exitCode === null) {
         idp.child.kill('SIGTERM');
@@ -54,6 +59,18 @@ export async function startIdp(extraArgs = []) {
       }
     },
   };
+}
+
+// Fails the test when any secret appears in any of the named texts.
+export function assertNoSecrets(secrets, texts) {
+  if (secrets.length === 0) throw new Error('no secrets were recorded: the check would prove nothing');
+  for (const [name, text] of Object.entries(texts)) {
+    for (const secret of secrets) {
+      if (text.includes(secret)) throw new Error(`a secret issued by the provider appears in ${name}`);
+      // Secrets also travel percent-encoded in URLs and forms.
+      if (text.includes(encodeURIComponent(secret))) throw new Error(`a percent-encoded secret appears in ${name}`);
+    }
+  }
 }
 
 // A private world: runtime dir, empty system config dir, HOME, and a config file.
@@ -88,9 +105,9 @@ export function demoConfig(issuer, general = {}) {
     `issuer = ${issuer}\nclient_id = signet-demo\nscopes = openid email profile\n`;
 }
 
-export async function startAgent(world, config) {
+export async function startAgent(world, config, extraEnv = {}) {
   writeFileSync(world.configFile, config);
-  const agent = launch(agentBin, ['--config', world.configFile], world.env);
+  const agent = launch(agentBin, ['--config', world.configFile], { ...world.env, ...extraEnv });
   const socket = path.join(world.runtime, 'signet', 'agent.sock');
   await waitFor(() => existsSync(socket) || agent.child.exitCode !== null, 'the agent socket');
   if (agent.child.exitCode !== null) throw new Error(`signet-agent exited:\n${agent.stderr}`);

@@ -7,16 +7,25 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-import { startIdp, makeWorld, demoConfig, startAgent, ctl, ctlStart, browserDriver, waitFor, sleep } from './harness.mjs';
+import { startIdp, makeWorld, demoConfig, startAgent, ctl, ctlStart, browserDriver, waitFor, assertNoSecrets } from './harness.mjs';
 
 let idp;
 let world;
 let agent;
+// Everything signetctl printed in this file, for the secrets check at the end.
+const printed = [];
+async function ctlLogged(w, args, extraEnv) {
+  const result = await ctl(w, args, extraEnv);
+  printed.push(result.stdout, result.stderr);
+  return result;
+}
 
 before(async () => {
   idp = await startIdp();
   world = makeWorld();
-  agent = await startAgent(world, demoConfig(idp.issuer));
+  // Every debug message of Signet and of Qt's network and OAuth code, so the secrets check at the
+  // end sees as much output as an administrator debugging a problem could switch on.
+  agent = await startAgent(world, demoConfig(idp.issuer), { QT_LOGGING_RULES: 'signet.*.debug=true\nqt.networkauth*.debug=true\nqt.network.*.debug=true' });
 });
 
 after(async () => {
@@ -32,11 +41,11 @@ async function assertAgentServes(w = world) {
 }
 
 test('alice signs in through the browser, whoami names her, sign-out ends it', async () => {
-  const signin = await ctl(world, ['signin', 'demo'], { BROWSER: browserDriver });
+  const signin = await ctlLogged(world, ['signin', 'demo'], { BROWSER: browserDriver });
   assert.equal(signin.code, 0, `signin failed: ${signin.stdout}\n${signin.stderr}`);
   assert.match(signin.stdout, /Signed in as Alice Example <alice@example\.com>/);
 
-  const whoami = await ctl(world, ['whoami', '--json']);
+  const whoami = await ctlLogged(world, ['whoami', '--json']);
   assert.equal(whoami.code, 0, whoami.stderr);
   const identity = JSON.parse(whoami.stdout);
   assert.equal(identity.provider, 'demo');
@@ -55,9 +64,9 @@ test('alice signs in through the browser, whoami names her, sign-out ends it', a
   assert.equal(paths.filter((p) => p === 'POST /token').length, 1, paths.join('\n'));
   assert.equal(paths.filter((p) => p === 'GET /me').length, 1, paths.join('\n'));
 
-  const signout = await ctl(world, ['signout']);
+  const signout = await ctlLogged(world, ['signout']);
   assert.equal(signout.code, 0, signout.stderr);
-  const after = await ctl(world, ['whoami']);
+  const after = await ctlLogged(world, ['whoami']);
   assert.equal(after.code, 3, `whoami after sign-out: ${after.stdout}${after.stderr}`);
 });
 
@@ -76,23 +85,23 @@ test('--no-browser prints the URL alone on stdout; opening it by hand completes 
   const browser = spawn(browserDriver, [url], { env: { ...process.env, SIGNET_TEST_USER: 'bob@example.org' }, stdio: 'inherit' });
   const [{ code }] = await Promise.all([run.exited, new Promise((r) => browser.on('exit', r))]);
   assert.equal(code, 0, run.stderr);
-  const identity = JSON.parse((await ctl(world, ['whoami', '--json'])).stdout);
+  const identity = JSON.parse((await ctlLogged(world, ['whoami', '--json'])).stdout);
   assert.equal(identity.email, 'bob@example.org');
 });
 
 test("carol's unverified address is reported as unverified", async () => {
-  const signin = await ctl(world, ['--json', 'signin', 'demo'], { BROWSER: browserDriver, SIGNET_TEST_USER: 'carol@example.net' });
+  const signin = await ctlLogged(world, ['--json', 'signin', 'demo'], { BROWSER: browserDriver, SIGNET_TEST_USER: 'carol@example.net' });
   assert.equal(signin.code, 0, signin.stderr);
   const identity = JSON.parse(signin.stdout);
   assert.equal(identity.email, 'carol@example.net');
   assert.equal(identity.email_verified, false);
-  const whoami = await ctl(world, ['whoami']);
+  const whoami = await ctlLogged(world, ['whoami']);
   assert.match(whoami.stdout, /unverified/);
 });
 
 test('denying consent ends the sign-in with access_denied and the agent keeps serving', async () => {
-  await ctl(world, ['signout']);
-  const signin = await ctl(world, ['signin', 'demo'], { BROWSER: browserDriver, SIGNET_TEST_CONSENT: 'deny' });
+  await ctlLogged(world, ['signout']);
+  const signin = await ctlLogged(world, ['signin', 'demo'], { BROWSER: browserDriver, SIGNET_TEST_CONSENT: 'deny' });
   assert.equal(signin.code, 6, `${signin.stdout}\n${signin.stderr}`);
   assert.match(signin.stderr, /declined or cancelled/);
   const status = await assertAgentServes();
@@ -144,6 +153,13 @@ test('a sign-in not finished within state_timeout ends with state_expired', asyn
     await a.stop();
     w.cleanup();
   }
+});
+
+test('no code or token issued by the provider appears in anything Signet printed', async () => {
+  // The agent runs at debug verbosity in this world (see before()), so this covers every log line.
+  assertNoSecrets(await idp.secrets(), { 'agent output': agent.output, 'signetctl output': printed.join('\n') });
+  const secrets = await idp.secrets();
+  assert.ok(secrets.length >= 6, `expected codes and tokens from several sign-ins, got ${secrets.length}`);
 });
 
 test('the agent stops cleanly on SIGTERM and removes its socket', async () => {

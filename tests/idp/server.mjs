@@ -311,6 +311,21 @@ ${form}
 });
 
 provider.on('server_error', (ctx, err) => log('server_error:', err));
+
+// With --test-endpoints, every secret this provider hands out (authorization codes, access,
+// refresh and ID tokens) is kept so a test can search everything Signet printed for them.
+const issuedSecrets = [];
+if (args['test-endpoints']) {
+  provider.on('authorization_code.saved', (code) => issuedSecrets.push(code.jti));
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/token' && ctx.body && typeof ctx.body === 'object') {
+      for (const name of ['access_token', 'refresh_token', 'id_token']) {
+        if (typeof ctx.body[name] === 'string') issuedSecrets.push(ctx.body[name]);
+      }
+    }
+  });
+}
 const oidcCallback = provider.callback();
 
 // ---------------------------------------------------------------------------------------------------------
@@ -443,6 +458,7 @@ async function handle(req, res) {
 
   if (args['test-endpoints'] && path.startsWith('/__test/')) {
     if (path === '/__test/requests' && req.method === 'GET') return sendJson(res, 200, recorded);
+    if (path === '/__test/secrets' && req.method === 'GET') return sendJson(res, 200, issuedSecrets);
     if (path === '/__test/reset' && req.method === 'POST') {
       recorded.length = 0;
       return sendJson(res, 200, { reset: true });
