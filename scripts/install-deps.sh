@@ -10,7 +10,7 @@ packages=(
   qt6-base-dev qt6-declarative-dev qt6-networkauth-dev qtkeychain-qt6-dev qt6-svg-dev qt6-l10n-tools
   libjansson-dev libssl-dev openssl
   # QML modules the window loads (listed one by one: -controls does not pull in the others)
-  qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates qml6-module-qtquick-layouts
+  qml6-module-qtqml qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtqml-workerscript qml6-module-qttest qml6-module-qt-labs-platform
   # keychain at run time (libqt6keychain1 loads libsecret without depending on it)
   libsecret-1-0 gnome-keyring libsecret-tools dbus

@@ -56,6 +56,8 @@ QString AgentClient::defaultSocketPath(QString *errorMessage)
 
 void AgentClient::connectToAgent(const QString &socketPath)
 {
+    if (m_state == State::Connected)
+        disconnectFromAgent(); // says disconnected() like any other end of a connection
     closeSocket();
     m_error = Error::NoError;
     m_errorString.clear();
@@ -108,11 +110,13 @@ void AgentClient::onSocketConnected()
     }
 #endif
     qCDebug(lcClient) << "connected; sending" << m_queued.size() << "queued request(s)";
-    setState(State::Connected);
-    const quint64 generation = m_generation;
-    const QList<QByteArray> queued = std::exchange(m_queued, {});
-    for (const QByteArray &line : queued)
+    // Queued requests go first, so that they keep their order with requests made from slots.
+    for (const QByteArray &line : std::exchange(m_queued, {}))
         writeLine(line);
+    const quint64 generation = m_generation;
+    setState(State::Connected);
+    if (generation != m_generation)
+        return;
     Q_EMIT connected();
     if (generation == m_generation && m_socket->bytesAvailable() > 0)
         onReadyRead();

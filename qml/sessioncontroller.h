@@ -1,0 +1,228 @@
+#pragma once
+
+#include <QDateTime>
+#include <QHash>
+#include <QObject>
+#include <QQmlEngine>
+#include <QQmlParserStatus>
+#include <QTimer>
+#include <QVariantList>
+#include <QVariantMap>
+
+#include "ipc/agentclient.h"
+
+namespace Signet {
+
+// What the window knows about the agent and the session, kept up to date over the agent protocol
+// (docs/ipc.md). The window is just another client: every change comes from the agent, either as
+// the answer to one of the actions below or as a subscription event caused by another client.
+//
+// It starts by itself when created from QML (after its properties are set); from C++ call start().
+class SessionController : public QObject, public QQmlParserStatus
+{
+    Q_OBJECT
+    Q_INTERFACES(QQmlParserStatus)
+    QML_ELEMENT
+
+    // Configuration: set before start (QML: in the declaration).
+    // The agent's socket; empty means $XDG_RUNTIME_DIR/signet/agent.sock.
+    Q_PROPERTY(QString socketPath READ socketPath WRITE setSocketPath NOTIFY socketPathChanged)
+    // Whether to open the authorization URL in the system browser; tests turn it off.
+    Q_PROPERTY(bool openBrowser READ openBrowser WRITE setOpenBrowser NOTIFY openBrowserChanged)
+
+    Q_PROPERTY(AgentState agentState READ agentState NOTIFY agentStateChanged)
+    Q_PROPERTY(QString agentVersion READ agentVersion NOTIFY agentStateChanged)
+    Q_PROPERTY(State state READ state NOTIFY stateChanged)
+    // In the agent's order: {id, displayName, type, available, problem}.
+    Q_PROPERTY(QVariantList providers READ providers NOTIFY providersChanged)
+    // Empty when nobody is signed in; otherwise {provider, providerName, issuer, subject, name,
+    // email, emailVerified, picture, signedInAt, expiresAt} (strings, a bool and two QDateTimes).
+    Q_PROPERTY(QVariantMap identity READ identity NOTIFY identityChanged)
+    // Seconds until the session expires, counting down while signed in; -1 when nobody is signed
+    // in or the agent did not say.
+    Q_PROPERTY(int secondsLeft READ secondsLeft NOTIFY secondsLeftChanged)
+    // The running sign-in: provider id and display name, and the URL once the agent has it.
+    Q_PROPERTY(QString signInProvider READ signInProvider NOTIFY signInChanged)
+    Q_PROPERTY(QString signInProviderName READ signInProviderName NOTIFY signInChanged)
+    Q_PROPERTY(QString authorizationUrl READ authorizationUrl NOTIFY signInChanged)
+    // The problem on show: why the agent is unavailable, or why the last sign-in failed.
+    Q_PROPERTY(Error errorCode READ errorCode NOTIFY errorChanged)
+    Q_PROPERTY(QString errorName READ errorName NOTIFY errorChanged) // the agent's code, e.g. "access_denied"
+    Q_PROPERTY(QString errorMessage READ errorMessage NOTIFY errorChanged)
+    // Something worth telling that is not an error, e.g. that the session expired.
+    Q_PROPERTY(QString notice READ notice NOTIFY noticeChanged)
+
+public:
+    enum class AgentState {
+        Connecting,
+        Unavailable,
+        Ready,
+    };
+    Q_ENUM(AgentState)
+
+    enum class State {
+        SignedOut,
+        SigningIn,
+        SignedIn,
+        Failed,
+    };
+    Q_ENUM(State)
+
+    // The agent's error codes (docs/ipc.md), plus the window's own reasons for "unavailable".
+    enum class Error {
+        NoError,
+        AgentUnavailable,    // cannot connect, or the connection was lost
+        NoRuntimeDirectory,  // XDG_RUNTIME_DIR is not set
+        UnsupportedProtocol, // the agent does not speak this window's protocol version
+        BadRequest,
+        UnknownMethod,
+        FrameTooLarge,
+        UnknownProvider,
+        NotSignedIn,
+        Busy,
+        Cancelled,
+        StateExpired,
+        AccessDenied,
+        ProviderError,
+        ProviderUnreachable,
+        PolicyRefused,
+        KeychainError,
+        ConfigError,
+        Internal,
+        UnknownError, // a code newer than this window
+    };
+    Q_ENUM(Error)
+
+    explicit SessionController(QObject *parent = nullptr);
+    ~SessionController() override;
+
+    static Error errorFromCode(const QString &code);
+
+    QString socketPath() const { return m_socketPath; }
+    void setSocketPath(const QString &path);
+    bool openBrowser() const { return m_openBrowser; }
+    void setOpenBrowser(bool open);
+
+    AgentState agentState() const { return m_agentState; }
+    QString agentVersion() const { return m_agentVersion; }
+    State state() const { return m_state; }
+    QVariantList providers() const { return m_providers; }
+    QVariantMap identity() const { return m_identity; }
+    int secondsLeft() const { return m_secondsLeft; }
+    QString signInProvider() const { return m_signIn.provider; }
+    QString signInProviderName() const;
+    QString authorizationUrl() const { return m_signIn.url; }
+    Error errorCode() const { return m_error; }
+    QString errorName() const { return m_errorName; }
+    QString errorMessage() const { return m_errorMessage; }
+    QString notice() const { return m_notice; }
+
+    // For tests and for other C++ users.
+    AgentClient *client() const { return m_client; }
+    // The backoff before the next reconnection attempt, doubled per failure up to 30 s.
+    static constexpr int FirstReconnectDelayMs = 250;
+    static constexpr int MaxReconnectDelayMs = 30'000;
+
+    void classBegin() override {}
+    void componentComplete() override;
+
+public Q_SLOTS:
+    // Connects to the agent (once; later calls do nothing). Called by QML after creation.
+    void start();
+
+public:
+    Q_INVOKABLE void signIn(const QString &providerId);
+    Q_INVOKABLE void cancel();
+    Q_INVOKABLE void signOut();
+    // Agent unavailable: connect now. Sign-in failed: try the same provider again.
+    Q_INVOKABLE void retry();
+    // Leaves the failure screen without retrying.
+    Q_INVOKABLE void dismiss();
+    Q_INVOKABLE void copyUrl();
+    // Opens the authorization URL in the browser again (e.g. after the tab was closed).
+    Q_INVOKABLE void openUrl();
+
+Q_SIGNALS:
+    void socketPathChanged();
+    void openBrowserChanged();
+    void agentStateChanged();
+    void stateChanged();
+    void providersChanged();
+    void identityChanged();
+    void secondsLeftChanged();
+    void signInChanged();
+    void errorChanged();
+    void noticeChanged();
+    // One signal for every failure worth telling: a sign-in that failed or an agent that is gone.
+    void errorOccurred(Signet::SessionController::Error error, const QString &message);
+
+private:
+    enum class Purpose {
+        Hello,
+        Providers,
+        Status,
+        WhoAmI,
+        Subscribe,
+        SignIn,
+        Cancel,
+        SignOut,
+    };
+
+    struct SignIn
+    {
+        qint64 requestId = -1;
+        QString provider;
+        QString url;
+        bool openBrowser = false; // started here: open the URL when it comes (once)
+        bool active() const { return requestId > 0; }
+    };
+
+    void connectNow();
+    void send(Purpose purpose, const QString &method, const QJsonObject &params = {});
+    void onConnected();
+    void onConnectionError(AgentClient::Error error, const QString &message);
+    void becomeUnavailable(Error error, const QString &name, const QString &message);
+    void onResponse(qint64 id, const QJsonObject &result);
+    void onErrorResponse(qint64 id, const QString &code, const QString &message);
+    void onEvent(const QString &event, const QJsonObject &data, qint64 id);
+    void startSignIn(const QString &providerId, bool openBrowser);
+    void finishSignIn();
+    void setIdentity(const QJsonObject &identity);
+    void setProviders(const QJsonArray &providers);
+    void setAgentState(AgentState state);
+    void setError(Error error, const QString &name, const QString &message);
+    void clearError();
+    void setNotice(const QString &notice);
+    void updateState();
+    void openInBrowser(const QString &url);
+    QString providerName(const QString &providerId) const;
+
+    AgentClient *m_client;
+    QTimer m_reconnectTimer;
+    QTimer m_countdown;
+    int m_reconnectDelayMs = FirstReconnectDelayMs;
+    bool m_started = false;
+
+    QString m_socketPath;
+    bool m_openBrowser = true;
+
+    AgentState m_agentState = AgentState::Connecting;
+    QString m_agentVersion;
+    State m_state = State::SignedOut;
+    QVariantList m_providers;
+    QVariantMap m_identity;
+    QDateTime m_expiresAt;
+    int m_secondsLeft = -1;
+    SignIn m_signIn;
+    QString m_lastProvider;   // for retry()
+    bool m_failed = false;    // the failure screen is on show
+    Error m_error = Error::NoError;
+    QString m_errorName;
+    QString m_errorMessage;
+    QString m_notice;
+
+    QHash<qint64, Purpose> m_requests; // outstanding requests of this connection
+    bool m_handshakeDone = false;
+};
+
+} // namespace Signet

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QObject>
+#include <QLocalSocket>
+#include <QPointer>
+
+#include <functional>
+
+class QLocalServer;
+
+
+// An in-process stand-in for signet-agent: a QLocalServer that records the requests it receives
+// and lets a test write whatever it wants back, byte for byte. With autoRespond it answers
+// hello, providers, status, whoami and subscribe from the members below, like a real agent would.
+class FakeAgent : public QObject
+{
+    Q_OBJECT
+public:
+    struct Request
+    {
+        QPointer<QLocalSocket> connection;
+        QJsonValue id;
+        QString method;
+        QJsonObject params;
+    };
+
+    explicit FakeAgent(QObject *parent = nullptr);
+    ~FakeAgent() override;
+
+    bool listen(const QString &socketPath);
+    // Stops listening (removing the socket file) and drops every connection, like an agent that exits.
+    void close();
+    QString socketPath() const { return m_socketPath; }
+
+    QList<QLocalSocket *> connections() const;
+    QLocalSocket *lastConnection() const;
+
+    // To `to`, or by default to the newest connection.
+    void sendRaw(const QByteArray &bytes, QLocalSocket *to = nullptr);
+    void send(const QJsonObject &message, QLocalSocket *to = nullptr);
+    void sendResult(const QJsonValue &id, const QJsonObject &result, QLocalSocket *to = nullptr);
+    void sendError(const QJsonValue &id, const QString &code, const QString &message, QLocalSocket *to = nullptr);
+    void sendEvent(const QString &event, const QJsonObject &data, const QJsonValue &id = QJsonValue::Undefined,
+                   QLocalSocket *to = nullptr);
+
+    QList<Request> requests;
+    // The last request with this method, or a request with an undefined id.
+    Request lastRequest(const QString &method) const;
+    int count(const QString &method) const;
+
+    // Standard answers (autoRespond): providers, status.signin and whoami.
+    bool autoRespond = false;
+    QJsonArray providers;
+    QJsonObject identity;   // empty: not signed in
+    QJsonObject runningSignIn; // status "signin"; empty: null
+    // Called for every request before the standard answers; return true when it answered.
+    std::function<bool(const Request &)> handler;
+
+    static QJsonObject provider(const QString &id, const QString &displayName, bool available = true,
+                                const QString &problem = QString());
+    static QJsonObject identityFor(const QString &provider, const QString &name, const QString &email,
+                                   bool emailVerified, qint64 expiresIn);
+
+Q_SIGNALS:
+    void requestReceived(const QString &method);
+    void clientConnected();
+    void clientDisconnected();
+
+private:
+    void onNewConnection();
+    void onReadyRead(QLocalSocket *socket);
+    void answer(const Request &request);
+
+    QLocalServer *m_server;
+    QString m_socketPath;
+    QHash<QLocalSocket *, QByteArray> m_buffers;
+};

@@ -1,0 +1,413 @@
+// Signet::SessionController (the window's state) driven by an in-process fake agent.
+
+#include "fakeagent.h"
+#include "sessioncontroller.h"
+#include "testmain.h"
+
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QLocalSocket>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using Signet::SessionController;
+
+class tst_SessionController : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void errorCodes_data();
+    void errorCodes();
+    void handshake();
+    void providersInAgentOrder();
+    void signedInAtStart();
+    void signInShowsUrlAndSucceeds();
+    void signInFails_data();
+    void signInFails();
+    void retryAfterFailureSignsInAgain();
+    void dismissReturnsToProviders();
+    void cancelReturnsToSignedOut();
+    void joinsRunningSignInWithoutBrowser();
+    void signedInAndOutByOtherClients();
+    void signOut();
+    void agentGoneThenBack();
+    void agentNotRunningAtStart();
+    void noRuntimeDirectory();
+    void unsupportedProtocol();
+    void copyUrl();
+
+private:
+    void startReady();
+
+    std::unique_ptr<QTemporaryDir> m_runtime;
+    std::unique_ptr<FakeAgent> m_agent;
+    std::unique_ptr<SessionController> m_controller;
+    QByteArray m_savedRuntimeDir;
+};
+
+void tst_SessionController::init()
+{
+    m_savedRuntimeDir = qgetenv("XDG_RUNTIME_DIR");
+    m_runtime = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_runtime->isValid());
+    qputenv("XDG_RUNTIME_DIR", QFile::encodeName(m_runtime->path()));
+    QVERIFY(QDir(m_runtime->path()).mkdir(QStringLiteral("signet")));
+    m_agent = std::make_unique<FakeAgent>();
+    m_agent->autoRespond = true;
+    m_agent->providers = {FakeAgent::provider(QStringLiteral("demo"), QStringLiteral("Demo identity provider")),
+                          FakeAgent::provider(QStringLiteral("broken"), QStringLiteral("Broken Corp"), false,
+                                              QStringLiteral("issuer is missing in [provider.broken]")),
+                          FakeAgent::provider(QStringLiteral("acme"), QStringLiteral("Acme"))};
+    QVERIFY(m_agent->listen(m_runtime->filePath(QStringLiteral("signet/agent.sock"))));
+    m_controller = std::make_unique<SessionController>();
+    m_controller->setOpenBrowser(false); // never a real browser from a test
+}
+
+void tst_SessionController::cleanup()
+{
+    m_controller.reset();
+    m_agent.reset();
+    m_runtime.reset();
+    qputenv("XDG_RUNTIME_DIR", m_savedRuntimeDir);
+}
+
+void tst_SessionController::startReady()
+{
+    m_controller->start(); // the default socket path, in the temporary runtime directory
+    QTRY_COMPARE(m_controller->agentState(), SessionController::AgentState::Ready);
+    QTRY_COMPARE(m_agent->count(QStringLiteral("subscribe")), 1);
+}
+
+void tst_SessionController::errorCodes_data()
+{
+    QTest::addColumn<QString>("code");
+    QTest::addColumn<SessionController::Error>("error");
+
+    QTest::newRow("access_denied") << QStringLiteral("access_denied") << SessionController::Error::AccessDenied;
+    QTest::newRow("state_expired") << QStringLiteral("state_expired") << SessionController::Error::StateExpired;
+    QTest::newRow("provider_unreachable") << QStringLiteral("provider_unreachable") << SessionController::Error::ProviderUnreachable;
+    QTest::newRow("busy") << QStringLiteral("busy") << SessionController::Error::Busy;
+    QTest::newRow("cancelled") << QStringLiteral("cancelled") << SessionController::Error::Cancelled;
+    QTest::newRow("unsupported_protocol") << QStringLiteral("unsupported_protocol") << SessionController::Error::UnsupportedProtocol;
+    QTest::newRow("keychain_error") << QStringLiteral("keychain_error") << SessionController::Error::KeychainError;
+    QTest::newRow("a newer code") << QStringLiteral("quota_exceeded") << SessionController::Error::UnknownError;
+    QTest::newRow("case matters") << QStringLiteral("Busy") << SessionController::Error::UnknownError;
+}
+
+void tst_SessionController::errorCodes()
+{
+    QFETCH(QString, code);
+    QFETCH(SessionController::Error, error);
+    QCOMPARE(SessionController::errorFromCode(code), error);
+}
+
+void tst_SessionController::handshake()
+{
+    QCOMPARE(m_controller->agentState(), SessionController::AgentState::Connecting);
+    startReady();
+    const QStringList expected{QStringLiteral("hello"), QStringLiteral("providers"), QStringLiteral("status"), QStringLiteral("whoami"),
+                               QStringLiteral("subscribe")};
+    QStringList methods;
+    for (const auto &request : std::as_const(m_agent->requests))
+        methods.append(request.method);
+    QCOMPARE(methods, expected);
+    const auto hello = m_agent->lastRequest(QStringLiteral("hello"));
+    QCOMPARE(hello.params.value(QLatin1String("protocol")).toInt(), 1);
+    QVERIFY(hello.params.value(QLatin1String("client")).toString().startsWith(QLatin1String("signet/")));
+    QCOMPARE(m_agent->lastRequest(QStringLiteral("subscribe")).params.value(QLatin1String("events")).toArray().size(), 2);
+    QCOMPARE(m_controller->agentVersion(), QStringLiteral("0.0.0-fake"));
+    QCOMPARE(m_controller->state(), SessionController::State::SignedOut);
+    QCOMPARE(m_controller->errorCode(), SessionController::Error::NoError);
+}
+
+void tst_SessionController::providersInAgentOrder()
+{
+    QSignalSpy changed(m_controller.get(), &SessionController::providersChanged);
+    startReady();
+    QCOMPARE(changed.size(), 1);
+    const QVariantList providers = m_controller->providers();
+    QCOMPARE(providers.size(), 3);
+    const QVariantMap demo = providers.at(0).toMap();
+    QCOMPARE(demo.value(QStringLiteral("id")).toString(), QStringLiteral("demo"));
+    QCOMPARE(demo.value(QStringLiteral("displayName")).toString(), QStringLiteral("Demo identity provider"));
+    QCOMPARE(demo.value(QStringLiteral("type")).toString(), QStringLiteral("oidc"));
+    QCOMPARE(demo.value(QStringLiteral("available")).toBool(), true);
+    QCOMPARE(demo.value(QStringLiteral("problem")).toString(), QString());
+    const QVariantMap broken = providers.at(1).toMap();
+    QCOMPARE(broken.value(QStringLiteral("id")).toString(), QStringLiteral("broken"));
+    QCOMPARE(broken.value(QStringLiteral("available")).toBool(), false);
+    QCOMPARE(broken.value(QStringLiteral("problem")).toString(), QStringLiteral("issuer is missing in [provider.broken]"));
+    QCOMPARE(providers.at(2).toMap().value(QStringLiteral("id")).toString(), QStringLiteral("acme"));
+}
+
+void tst_SessionController::signedInAtStart()
+{
+    m_agent->identity = FakeAgent::identityFor(QStringLiteral("acme"), QStringLiteral("Alice Example"),
+                                               QStringLiteral("alice@example.com"), true, 3600);
+    startReady();
+    QCOMPARE(m_controller->state(), SessionController::State::SignedIn);
+    const QVariantMap identity = m_controller->identity();
+    QCOMPARE(identity.value(QStringLiteral("name")).toString(), QStringLiteral("Alice Example"));
+    QCOMPARE(identity.value(QStringLiteral("email")).toString(), QStringLiteral("alice@example.com"));
+    QCOMPARE(identity.value(QStringLiteral("emailVerified")).toBool(), true);
+    QCOMPARE(identity.value(QStringLiteral("provider")).toString(), QStringLiteral("acme"));
+    QCOMPARE(identity.value(QStringLiteral("providerName")).toString(), QStringLiteral("Acme"));
+    QVERIFY(identity.value(QStringLiteral("expiresAt")).toDateTime().isValid());
+    QVERIFY2(m_controller->secondsLeft() > 3500 && m_controller->secondsLeft() <= 3600, qPrintable(QString::number(m_controller->secondsLeft())));
+}
+
+void tst_SessionController::signInShowsUrlAndSucceeds()
+{
+    startReady();
+    QSignalSpy errors(m_controller.get(), &SessionController::errorOccurred);
+    m_controller->signIn(QStringLiteral("demo"));
+    QCOMPARE(m_controller->state(), SessionController::State::SigningIn);
+    QCOMPARE(m_controller->signInProvider(), QStringLiteral("demo"));
+    QCOMPARE(m_controller->signInProviderName(), QStringLiteral("Demo identity provider"));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    const auto signin = m_agent->lastRequest(QStringLiteral("signin"));
+    QCOMPARE(signin.params.value(QLatin1String("provider")).toString(), QStringLiteral("demo"));
+    QVERIFY(m_controller->authorizationUrl().isEmpty());
+
+    // A URL for some other request is not ours.
+    m_agent->sendEvent(QStringLiteral("authorization-url"), {{QStringLiteral("url"), QStringLiteral("http://elsewhere.invalid/")}}, 999);
+    const QString url = QStringLiteral("http://127.0.0.1:4000/auth?client_id=signet&state=abc&code_challenge=xyz");
+    m_agent->sendEvent(QStringLiteral("authorization-url"),
+                       {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("url"), url}, {QStringLiteral("expires_in"), 600}},
+                       signin.id);
+    QTRY_COMPARE(m_controller->authorizationUrl(), url);
+    QCOMPARE(m_controller->state(), SessionController::State::SigningIn);
+
+    m_agent->sendResult(signin.id, {{QStringLiteral("identity"),
+                                     FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Carol"), QStringLiteral("carol@example.net"), false, 600)}});
+    QTRY_COMPARE(m_controller->state(), SessionController::State::SignedIn);
+    QCOMPARE(m_controller->identity().value(QStringLiteral("emailVerified")).toBool(), false);
+    QCOMPARE(m_controller->identity().value(QStringLiteral("providerName")).toString(), QStringLiteral("Demo identity provider"));
+    QVERIFY(m_controller->authorizationUrl().isEmpty());
+    QCOMPARE(errors.size(), 0);
+}
+
+void tst_SessionController::signInFails_data()
+{
+    QTest::addColumn<QString>("code");
+    QTest::addColumn<SessionController::Error>("error");
+
+    QTest::newRow("access_denied") << QStringLiteral("access_denied") << SessionController::Error::AccessDenied;
+    QTest::newRow("state_expired") << QStringLiteral("state_expired") << SessionController::Error::StateExpired;
+    QTest::newRow("busy") << QStringLiteral("busy") << SessionController::Error::Busy;
+    QTest::newRow("unknown code") << QStringLiteral("something_new") << SessionController::Error::UnknownError;
+}
+
+void tst_SessionController::signInFails()
+{
+    QFETCH(QString, code);
+    QFETCH(SessionController::Error, error);
+
+    startReady();
+    QSignalSpy errors(m_controller.get(), &SessionController::errorOccurred);
+    m_controller->signIn(QStringLiteral("demo"));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    const QString message = QStringLiteral("The agent explains what went wrong.");
+    m_agent->sendError(m_agent->lastRequest(QStringLiteral("signin")).id, code, message);
+    QTRY_COMPARE(m_controller->state(), SessionController::State::Failed);
+    QCOMPARE(m_controller->errorCode(), error);
+    QCOMPARE(m_controller->errorName(), code);
+    QCOMPARE(m_controller->errorMessage(), message);
+    QCOMPARE(errors.size(), 1);
+    QCOMPARE(errors.at(0).at(0).value<SessionController::Error>(), error);
+    QCOMPARE(errors.at(0).at(1).toString(), message);
+    QCOMPARE(m_controller->agentState(), SessionController::AgentState::Ready);
+}
+
+void tst_SessionController::retryAfterFailureSignsInAgain()
+{
+    startReady();
+    m_controller->signIn(QStringLiteral("acme"));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    m_agent->sendError(m_agent->lastRequest(QStringLiteral("signin")).id, QStringLiteral("provider_unreachable"), QStringLiteral("Down."));
+    QTRY_COMPARE(m_controller->state(), SessionController::State::Failed);
+
+    m_controller->retry();
+    QCOMPARE(m_controller->state(), SessionController::State::SigningIn);
+    QCOMPARE(m_controller->errorCode(), SessionController::Error::NoError);
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 2);
+    QCOMPARE(m_agent->lastRequest(QStringLiteral("signin")).params.value(QLatin1String("provider")).toString(), QStringLiteral("acme"));
+}
+
+void tst_SessionController::dismissReturnsToProviders()
+{
+    startReady();
+    m_controller->signIn(QStringLiteral("demo"));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    m_agent->sendError(m_agent->lastRequest(QStringLiteral("signin")).id, QStringLiteral("access_denied"), QStringLiteral("Declined."));
+    QTRY_COMPARE(m_controller->state(), SessionController::State::Failed);
+    m_controller->dismiss();
+    QCOMPARE(m_controller->state(), SessionController::State::SignedOut);
+    QCOMPARE(m_controller->errorMessage(), QString());
+}
+
+void tst_SessionController::cancelReturnsToSignedOut()
+{
+    startReady();
+    QSignalSpy errors(m_controller.get(), &SessionController::errorOccurred);
+    m_controller->signIn(QStringLiteral("demo"));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    const auto signin = m_agent->lastRequest(QStringLiteral("signin"));
+    m_agent->handler = [this, signin](const FakeAgent::Request &request) {
+        if (request.method != QLatin1String("cancel"))
+            return false;
+        // Like the agent: the waiting signin is answered first, then the cancel itself.
+        m_agent->sendError(signin.id, QStringLiteral("cancelled"), QStringLiteral("The sign-in was cancelled."), request.connection);
+        m_agent->sendResult(request.id, {{QStringLiteral("cancelled"), true}}, request.connection);
+        return true;
+    };
+    m_controller->cancel();
+    QTRY_COMPARE(m_agent->count(QStringLiteral("cancel")), 1);
+    QTRY_COMPARE(m_controller->state(), SessionController::State::SignedOut);
+    QCOMPARE(m_controller->errorCode(), SessionController::Error::NoError);
+    QCOMPARE(errors.size(), 0); // cancelling is not a failure
+}
+
+void tst_SessionController::joinsRunningSignInWithoutBrowser()
+{
+    // signetctl started a sign-in before the window came up: the window joins it.
+    m_agent->runningSignIn = {{QStringLiteral("provider"), QStringLiteral("acme")},
+                              {QStringLiteral("url"), QStringLiteral("http://127.0.0.1:4000/auth?x")},
+                              {QStringLiteral("expires_in"), 500}};
+    m_controller->setOpenBrowser(true); // joining must not open a second tab (or any browser here)
+    startReady();
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    QCOMPARE(m_controller->state(), SessionController::State::SigningIn);
+    QCOMPARE(m_controller->signInProviderName(), QStringLiteral("Acme"));
+    const auto signin = m_agent->lastRequest(QStringLiteral("signin"));
+    QCOMPARE(signin.params.value(QLatin1String("provider")).toString(), QStringLiteral("acme"));
+    m_agent->sendEvent(QStringLiteral("authorization-url"), {{QStringLiteral("url"), QStringLiteral("http://127.0.0.1:4000/auth?x")}}, signin.id);
+    QTRY_COMPARE(m_controller->authorizationUrl(), QStringLiteral("http://127.0.0.1:4000/auth?x"));
+}
+
+void tst_SessionController::signedInAndOutByOtherClients()
+{
+    startReady();
+    // signetctl signs in: the subscription event tells the window.
+    m_agent->sendEvent(QStringLiteral("signed-in"),
+                       {{QStringLiteral("identity"), FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Bob"), QStringLiteral("bob@example.org"), true, 120)}});
+    QTRY_COMPARE(m_controller->state(), SessionController::State::SignedIn);
+    QCOMPARE(m_controller->identity().value(QStringLiteral("name")).toString(), QStringLiteral("Bob"));
+
+    m_agent->sendEvent(QStringLiteral("signed-out"), {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("reason"), QStringLiteral("expired")}});
+    QTRY_COMPARE(m_controller->state(), SessionController::State::SignedOut);
+    QVERIFY(m_controller->identity().isEmpty());
+    QCOMPARE(m_controller->secondsLeft(), -1);
+    QVERIFY2(m_controller->notice().contains(QLatin1String("Demo identity provider")), qPrintable(m_controller->notice()));
+
+    // Unknown events are ignored.
+    m_agent->sendEvent(QStringLiteral("policy-changed"), {{QStringLiteral("x"), 1}});
+    QTest::qWait(20);
+    QCOMPARE(m_controller->state(), SessionController::State::SignedOut);
+}
+
+void tst_SessionController::signOut()
+{
+    m_agent->identity = FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Alice"), QStringLiteral("alice@example.com"), true, 3600);
+    startReady();
+    QCOMPARE(m_controller->state(), SessionController::State::SignedIn);
+    m_controller->signOut();
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signout")), 1);
+    QCOMPARE(m_controller->state(), SessionController::State::SignedIn); // until the agent says so
+    m_agent->sendResult(m_agent->lastRequest(QStringLiteral("signout")).id, {{QStringLiteral("signed_out"), true}});
+    m_agent->sendEvent(QStringLiteral("signed-out"), {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("reason"), QStringLiteral("user")}});
+    QTRY_COMPARE(m_controller->state(), SessionController::State::SignedOut);
+    QCOMPARE(m_controller->notice(), QString());
+}
+
+void tst_SessionController::agentGoneThenBack()
+{
+    m_agent->identity = FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Alice"), QStringLiteral("alice@example.com"), true, 3600);
+    startReady();
+    QSignalSpy errors(m_controller.get(), &SessionController::errorOccurred);
+
+    m_agent->close();
+    QTRY_COMPARE(m_controller->agentState(), SessionController::AgentState::Unavailable);
+    QCOMPARE(m_controller->errorCode(), SessionController::Error::AgentUnavailable);
+    QVERIFY(!m_controller->errorMessage().isEmpty());
+    QCOMPARE(errors.size(), 1);
+    QVERIFY(m_controller->identity().isEmpty());
+
+    // Background retries fail quietly while the agent is away…
+    QTest::qWait(2 * SessionController::FirstReconnectDelayMs);
+    QCOMPARE(m_controller->agentState(), SessionController::AgentState::Unavailable);
+    QCOMPARE(errors.size(), 1);
+
+    // …and the window comes back by itself when the agent does.
+    m_agent->requests.clear();
+    m_agent->identity = FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Alice"), QStringLiteral("alice@example.com"), true, 3000);
+    QVERIFY(m_agent->listen(m_agent->socketPath()));
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->agentState(), SessionController::AgentState::Ready, 10000);
+    QCOMPARE(m_controller->state(), SessionController::State::SignedIn);
+    QCOMPARE(m_controller->errorCode(), SessionController::Error::NoError);
+    QCOMPARE(m_agent->count(QStringLiteral("subscribe")), 1);
+}
+
+void tst_SessionController::agentNotRunningAtStart()
+{
+    m_agent->close();
+    m_controller->start();
+    QTRY_COMPARE(m_controller->agentState(), SessionController::AgentState::Unavailable);
+    QCOMPARE(m_controller->errorCode(), SessionController::Error::AgentUnavailable);
+    QVERIFY2(m_controller->errorMessage().contains(QLatin1String("signet-agent")), qPrintable(m_controller->errorMessage()));
+
+    // Retry shows "connecting" at once, then the outcome.
+    QVERIFY(m_agent->listen(m_agent->socketPath()));
+    m_controller->retry();
+    QCOMPARE(m_controller->agentState(), SessionController::AgentState::Connecting);
+    QTRY_COMPARE(m_controller->agentState(), SessionController::AgentState::Ready);
+}
+
+void tst_SessionController::noRuntimeDirectory()
+{
+    qunsetenv("XDG_RUNTIME_DIR");
+    m_controller->start();
+    QTRY_COMPARE(m_controller->agentState(), SessionController::AgentState::Unavailable);
+    QCOMPARE(m_controller->errorCode(), SessionController::Error::NoRuntimeDirectory);
+    QVERIFY(m_controller->errorMessage().contains(QLatin1String("XDG_RUNTIME_DIR")));
+    // Nothing to wait for: no background retries.
+    QTest::qWait(2 * SessionController::FirstReconnectDelayMs);
+    QCOMPARE(m_agent->requests.size(), 0);
+}
+
+void tst_SessionController::unsupportedProtocol()
+{
+    m_agent->handler = [this](const FakeAgent::Request &request) {
+        if (request.method != QLatin1String("hello"))
+            return false;
+        m_agent->sendError(request.id, QStringLiteral("unsupported_protocol"), QStringLiteral("This agent speaks protocol 2."), request.connection);
+        return true;
+    };
+    m_controller->start();
+    QTRY_COMPARE(m_controller->agentState(), SessionController::AgentState::Unavailable);
+    QCOMPARE(m_controller->errorCode(), SessionController::Error::UnsupportedProtocol);
+    QVERIFY2(m_controller->errorMessage().contains(QLatin1String("protocol 2")), qPrintable(m_controller->errorMessage()));
+}
+
+void tst_SessionController::copyUrl()
+{
+    startReady();
+    m_controller->signIn(QStringLiteral("demo"));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    const QString url = QStringLiteral("http://127.0.0.1:4000/auth?state=s1");
+    m_agent->sendEvent(QStringLiteral("authorization-url"), {{QStringLiteral("url"), url}}, m_agent->lastRequest(QStringLiteral("signin")).id);
+    QTRY_COMPARE(m_controller->authorizationUrl(), url);
+    m_controller->copyUrl();
+    QCOMPARE(QGuiApplication::clipboard()->text(), url);
+}
+
+SIGNET_TEST_MAIN(tst_SessionController)
+#include "tst_sessioncontroller.moc"

@@ -1,0 +1,148 @@
+// Smoke test of the real `signet` binary: its command line, and a run offscreen against the fake
+// agent that walks the window through every page and fails on any QML warning or error.
+
+#include "fakeagent.h"
+#include "testmain.h"
+
+#include "signet-version.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+class tst_SignetApp : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void version();
+    void help();
+    void unexpectedArgument();
+    void loadsEveryPageWithoutQmlWarnings();
+
+private:
+    // A clean environment: offscreen, and every XDG directory in a temporary one.
+    QProcessEnvironment environment(const QString &home) const;
+
+    QTemporaryDir m_home;
+};
+
+void tst_SignetApp::initTestCase()
+{
+    QVERIFY(m_home.isValid());
+    QVERIFY2(QFileInfo(QStringLiteral(SIGNET_BINARY)).isExecutable(), SIGNET_BINARY);
+}
+
+QProcessEnvironment tst_SignetApp::environment(const QString &home) const
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    environment.insert(QStringLiteral("HOME"), home);
+    environment.insert(QStringLiteral("XDG_RUNTIME_DIR"), home);
+    environment.insert(QStringLiteral("XDG_CACHE_HOME"), home + QStringLiteral("/cache"));
+    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/config"));
+    environment.remove(QStringLiteral("QT_MESSAGE_PATTERN"));
+    environment.remove(QStringLiteral("QT_LOGGING_RULES"));
+    return environment;
+}
+
+void tst_SignetApp::version()
+{
+    QProcess signet;
+    QProcessEnvironment env = environment(m_home.path());
+    // --version must not need a display.
+    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    env.remove(QStringLiteral("DISPLAY"));
+    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+    signet.setProcessEnvironment(env);
+    signet.start(QStringLiteral(SIGNET_BINARY), {QStringLiteral("--version")});
+    QVERIFY(signet.waitForFinished(10000));
+    QCOMPARE(signet.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(signet.exitCode(), 0);
+    QCOMPARE(signet.readAllStandardOutput(), QByteArray("signet " SIGNET_VERSION "\n"));
+}
+
+void tst_SignetApp::help()
+{
+    QProcess signet;
+    QProcessEnvironment env = environment(m_home.path());
+    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    env.remove(QStringLiteral("DISPLAY"));
+    signet.setProcessEnvironment(env);
+    signet.start(QStringLiteral(SIGNET_BINARY), {QStringLiteral("--help")});
+    QVERIFY(signet.waitForFinished(10000));
+    QCOMPARE(signet.exitCode(), 0);
+    const QByteArray out = signet.readAllStandardOutput();
+    QVERIFY2(out.contains("--socket") && out.contains("--version") && out.contains("signet-agent"), out.constData());
+}
+
+void tst_SignetApp::unexpectedArgument()
+{
+    QProcess signet;
+    signet.setProcessEnvironment(environment(m_home.path()));
+    signet.start(QStringLiteral(SIGNET_BINARY), {QStringLiteral("surprise")});
+    QVERIFY(signet.waitForFinished(10000));
+    QCOMPARE(signet.exitCode(), 2);
+    QVERIFY(signet.readAllStandardError().contains("surprise"));
+}
+
+void tst_SignetApp::loadsEveryPageWithoutQmlWarnings()
+{
+    QTemporaryDir runtime;
+    QVERIFY(runtime.isValid());
+    FakeAgent agent;
+    agent.autoRespond = true;
+    agent.providers = {FakeAgent::provider(QStringLiteral("demo"), QStringLiteral("Demo identity provider")),
+                       FakeAgent::provider(QStringLiteral("broken"), QStringLiteral("Broken"), false, QStringLiteral("issuer is missing"))};
+    // A sign-in started elsewhere: the window joins it, which brings up the signing-in page.
+    agent.runningSignIn = {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("url"), QJsonValue::Null}};
+    QVERIFY(agent.listen(runtime.filePath(QStringLiteral("agent.sock"))));
+
+    QProcess signet;
+    signet.setProcessEnvironment(environment(m_home.path()));
+    signet.start(QStringLiteral(SIGNET_BINARY), {QStringLiteral("--socket"), agent.socketPath(), QStringLiteral("--no-browser")});
+    QVERIFY(signet.waitForStarted(10000));
+
+    const auto settle = [&signet] {
+        QTest::qWait(250); // let the page switch, lay out and render
+        QCOMPARE(signet.state(), QProcess::Running);
+    };
+
+    QTRY_COMPARE_WITH_TIMEOUT(agent.count(QStringLiteral("subscribe")), 1, 15000);
+    QVERIFY(agent.lastRequest(QStringLiteral("hello")).params.value(QLatin1String("client")).toString().startsWith(QLatin1String("signet/")));
+    QTRY_COMPARE(agent.count(QStringLiteral("signin")), 1);
+    const auto signin = agent.lastRequest(QStringLiteral("signin"));
+    settle();
+    agent.sendEvent(QStringLiteral("authorization-url"),
+                    {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("url"), QStringLiteral("http://127.0.0.1:4000/auth?state=x")}},
+                    signin.id);
+    settle();
+    agent.sendError(signin.id, QStringLiteral("access_denied"), QStringLiteral("You declined."));
+    settle();
+    agent.sendEvent(QStringLiteral("signed-in"),
+                    {{QStringLiteral("identity"), FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Alice"), QStringLiteral("alice@example.com"), false, 90)}});
+    settle();
+    agent.sendEvent(QStringLiteral("signed-out"), {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("reason"), QStringLiteral("expired")}});
+    settle();
+    agent.close();
+    settle();
+
+    signet.terminate();
+    QVERIFY(signet.waitForFinished(10000));
+    const QString errors = QString::fromLocal8Bit(signet.readAllStandardError());
+    // QML errors and warnings name a qrc: URL or a .qml file, or are one of the engine's messages.
+    static const QRegularExpression qmlProblem(
+        QStringLiteral("qrc:|\\.qml|QML|TypeError|ReferenceError|Binding loop|Polish loop|Unable to assign|Cannot read property|is not a function"));
+    for (const QString &line : errors.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        QVERIFY2(!qmlProblem.match(line).hasMatch(), qPrintable(QStringLiteral("QML problem: ") + line));
+        if (!line.startsWith(QLatin1String("signet.")))
+            qInfo().noquote() << "signet said:" << line;
+    }
+}
+
+SIGNET_TEST_GUILESS_MAIN(tst_SignetApp)
+#include "tst_signetapp.moc"
