@@ -1,8 +1,10 @@
 #include "agent.h"
 
+#include "auth/jwks.h"
 #include "auth/signinattempt.h"
 #include "ipc/ipcserver.h"
 #include "logging/logging.h"
+#include "net/boundednetworkaccessmanager.h"
 
 #include "signet-version.h"
 
@@ -220,7 +222,14 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
         return;
     }
 
-    auto *attempt = new SignInAttempt(*provider, m_config.stateTimeout, m_config.sessionAge, this);
+    auto keys = m_keys.value(providerId);
+    if (!keys.first) {
+        auto *network = new BoundedNetworkAccessManager(provider->httpTimeout, this);
+        network->setExtraCaCertificates(provider->extraCaCertificates);
+        keys = {new JwksCache(provider->displayName, this), network};
+        m_keys.insert(providerId, keys);
+    }
+    auto *attempt = new SignInAttempt(*provider, m_config.stateTimeout, m_config.sessionAge, {keys.first, keys.second}, this);
     m_attempt = attempt;
     m_waiters = {{connection, id}};
     connect(attempt, &SignInAttempt::authorizationUrlReady, this, [this, attempt](const QUrl &url) {

@@ -5,13 +5,17 @@
 
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QPointer>
 
+class QNetworkAccessManager;
+
 namespace Signet {
 
 class IpcConnection;
+class JwksCache;
 class IpcServer;
 class SignInAttempt;
 
@@ -40,6 +44,8 @@ private:
 
     Config m_config;
     Session m_session;
+    // Each provider's signing keys, kept across sign-ins (see SignInAttempt::Keys).
+    QHash<QString, QPair<JwksCache *, QNetworkAccessManager *>> m_keys;
 
     struct Waiter {
         QPointer<IpcConnection> connection;

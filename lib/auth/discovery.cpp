@@ -99,6 +99,8 @@ SignInError OidcDiscovery::parse(const QJsonObject &document, const QUrl &config
     endpoint("revocation_endpoint", false, &metadata.revocationEndpoint);
     for (const auto &method : document.value(QLatin1String("code_challenge_methods_supported")).toArray())
         metadata.codeChallengeMethods << method.toString();
+    for (const auto &alg : document.value(QLatin1String("id_token_signing_alg_values_supported")).toArray())
+        metadata.idTokenSigningAlgorithms << alg.toString();
     metadata.authorizationResponseIssParameterSupported = document.value(QLatin1String("authorization_response_iss_parameter_supported")).toBool();
 
     // Signet always uses PKCE S256 (RFC 9700 §2.1.1). A provider that says it supports only other

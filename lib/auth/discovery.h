@@ -22,6 +22,7 @@ struct ProviderMetadata {
     QUrl endSessionEndpoint;
     QUrl revocationEndpoint;
     QStringList codeChallengeMethods;
+    QStringList idTokenSigningAlgorithms; // id_token_signing_alg_values_supported
     bool authorizationResponseIssParameterSupported = false; // RFC 9207
 };
 

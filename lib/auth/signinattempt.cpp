@@ -2,6 +2,8 @@
 
 #include "logging/logging.h"
 #include "logging/secretredactor.h"
+#include "idtoken.h"
+#include "jwks.h"
 #include "loopbackreplyhandler.h"
 #include "net/boundednetworkaccessmanager.h"
 #include "pkce.h"
@@ -35,13 +37,19 @@ bool isLoopback(const QUrl &url)
 }
 } // namespace
 
-SignInAttempt::SignInAttempt(const ProviderConfig &provider, std::chrono::seconds stateTimeout, std::chrono::seconds sessionAge, QObject *parent)
+SignInAttempt::SignInAttempt(const ProviderConfig &provider, std::chrono::seconds stateTimeout, std::chrono::seconds sessionAge, Keys keys,
+                             QObject *parent)
     : QObject(parent)
     , m_provider(provider)
     , m_stateTimeout(stateTimeout)
     , m_sessionAge(sessionAge)
     , m_network(new BoundedNetworkAccessManager(provider.httpTimeout, this))
+    , m_keys(keys)
 {
+    if (!m_keys.cache) {
+        m_keys.cache = new JwksCache(provider.displayName, this);
+        m_keys.network = m_network;
+    }
     m_network->setExtraCaCertificates(provider.extraCaCertificates);
     m_deadline.setSingleShot(true);
     connect(&m_deadline, &QTimer::timeout, this, [this] {
@@ -97,11 +105,8 @@ void SignInAttempt::onDiscoveryFinished()
             return;
         }
     }
-    if (!m_metadata.userinfoEndpoint.isValid()) {
-        // Without ID-token validation (not yet implemented) the userinfo endpoint is the only
-        // source of the identity Signet accepts.
-        fail({SignInError::Code::ConfigError, tr("%1 has no userinfo endpoint; set 'userinfo_endpoint' in [provider.%2].")
-                                                  .arg(m_provider.displayName, m_provider.id)});
+    if (!m_metadata.jwksUri.isValid()) {
+        fail({SignInError::Code::ProviderError, tr("%1 publishes no signing keys (jwks_uri), so Signet cannot check who you are. Ask IT.").arg(m_provider.displayName)});
         return;
     }
 
@@ -187,8 +192,64 @@ void SignInAttempt::onGranted()
     SecretRedactor::addSecret(m_tokens.refreshToken);
     SecretRedactor::addSecret(m_tokens.idToken);
 
+    fetchKeys();
+}
+
+void SignInAttempt::fetchKeys()
+{
+    // Keys the cache already holds for this provider are used as they are; a token signed with a
+    // key the cache does not know triggers one (rate-limited) refetch in validateIdToken().
+    JwksCache *cache = m_keys.cache;
+    if (cache->jwksUri() == m_metadata.jwksUri && !cache->keys().isEmpty() && !cache->isFetching()) {
+        validateIdToken();
+        return;
+    }
+    connect(cache, &JwksCache::finished, this, &SignInAttempt::validateIdToken, Qt::SingleShotConnection);
+    cache->fetch(m_keys.network, m_metadata.jwksUri);
+}
+
+void SignInAttempt::validateIdToken()
+{
+    if (m_finished)
+        return;
+    JwksCache *cache = m_keys.cache;
+    if (cache->keys().isEmpty() && cache->error().isError()) {
+        fail({cache->error().code == JwksError::Code::Unreachable ? SignInError::Code::ProviderUnreachable : SignInError::Code::ProviderError,
+              cache->error().message});
+        return;
+    }
+    IdTokenExpectations expect;
+    expect.issuer = m_metadata.issuer.toString();
+    expect.clientId = m_provider.clientId;
+    expect.nonce = m_nonce;
+    expect.allowedAlgorithms = IdTokenValidator::allowedAlgorithms(m_metadata.idTokenSigningAlgorithms);
+    expect.providerName = m_provider.displayName;
+    const IdTokenResult result = IdTokenValidator::validate(m_tokens.idToken.toUtf8(), cache->keys(), expect);
+    if (result.error.check == IdTokenError::Check::UnknownKey && !m_keysRefetched) {
+        // The provider may have rotated its keys since they were fetched (Core §10.1.1).
+        m_keysRefetched = true;
+        if (cache->refreshForUnknownKey()) {
+            connect(cache, &JwksCache::finished, this, &SignInAttempt::validateIdToken, Qt::SingleShotConnection);
+            return;
+        }
+    }
+    if (result.error.isError()) {
+        // Nothing more is asked of the provider for this attempt, and nothing is kept.
+        qCWarning(lcAuth).noquote() << "ID token rejected:" << IdTokenError::checkName(result.error.check);
+        fail({SignInError::Code::ProviderError, tr("Signet refused the sign-in: %1 If this keeps happening, tell IT.").arg(result.error.message)});
+        return;
+    }
+    m_idTokenClaims = result.claims;
+    requestUserinfo();
+}
+
+void SignInAttempt::requestUserinfo()
+{
+    if (!m_metadata.userinfoEndpoint.isValid()) {
+        finishWithIdentity({});
+        return;
+    }
     QNetworkRequest request(m_metadata.userinfoEndpoint);
-    request.setRawHeader("Accept", "application/json");
     request.setRawHeader("Authorization", "Bearer " + m_tokens.accessToken.toUtf8());
     m_userinfoReply = m_network->get(request);
     connect(m_userinfoReply, &QNetworkReply::finished, this, &SignInAttempt::onUserinfoFinished);
@@ -210,21 +271,31 @@ void SignInAttempt::onUserinfoFinished()
         fail({SignInError::Code::ProviderError, tr("%1 did not return your profile (%2). Try again later or ask IT.").arg(m_provider.displayName, response.detail)});
         return;
     }
-    const QJsonObject &claims = response.body;
-    const QString subject = claims.value(QLatin1String("sub")).toString();
-    if (subject.isEmpty()) {
-        fail({SignInError::Code::ProviderError, tr("%1 returned a profile without a subject ('sub'). Ask IT to check the provider.").arg(m_provider.displayName)});
-        return;
+    QJsonObject userinfo = response.body;
+    // Core §5.3.2: userinfo about another subject is not about this person: discard it.
+    if (userinfo.value(QLatin1String("sub")).toString() != m_idTokenClaims.value(QLatin1String("sub")).toString()) {
+        qCWarning(lcAuth) << "discarded userinfo whose subject differs from the ID token's";
+        userinfo = {};
     }
+    finishWithIdentity(userinfo);
+}
+
+void SignInAttempt::finishWithIdentity(const QJsonObject &userinfo)
+{
+    // Profile claims from userinfo when it answered for this subject, else from the ID token.
+    auto claim = [&](const char *name) {
+        const QJsonValue value = userinfo.value(QLatin1String(name));
+        return value.isUndefined() ? m_idTokenClaims.value(QLatin1String(name)) : value;
+    };
     const QDateTime now = QDateTime::currentDateTimeUtc();
     m_identity.provider = m_provider.id;
     m_identity.issuer = m_metadata.issuer.toString();
-    m_identity.subject = subject;
-    m_identity.email = claims.value(QLatin1String("email")).toString();
+    m_identity.subject = m_idTokenClaims.value(QLatin1String("sub")).toString();
+    m_identity.email = claim("email").toString();
     // Only a JSON true counts; some providers send the string "true" — not accepted here.
-    m_identity.emailVerified = claims.value(QLatin1String("email_verified")).toBool(false);
-    m_identity.name = claims.value(QLatin1String("name")).toString();
-    m_identity.picture = claims.value(QLatin1String("picture")).toString();
+    m_identity.emailVerified = claim("email_verified").toBool(false);
+    m_identity.name = claim("name").toString();
+    m_identity.picture = claim("picture").toString();
     m_identity.signedInAt = now;
     m_identity.expiresAt = now.addSecs(m_sessionAge.count());
     succeed();

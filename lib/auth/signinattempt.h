@@ -6,6 +6,7 @@
 #include "signinerror.h"
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
@@ -20,6 +21,7 @@ class QNetworkReply;
 namespace Signet {
 
 class BoundedNetworkAccessManager;
+class JwksCache;
 class LoopbackReplyHandler;
 
 // One interactive sign-in with one OpenID Connect provider: discovery, the authorization request
@@ -30,14 +32,25 @@ class LoopbackReplyHandler;
 // A job in the KJob/QtKeychain shape: start(), then exactly one finished(); read identity()/tokens()
 // or error() afterwards.
 //
-// NOT YET DONE (next step, see docs/security.md): the ID token is not validated (signature, iss,
-// aud, exp, nonce). Until it is, the identity comes from the userinfo endpoint, fetched with the
-// access token over TLS, and the ID token is only kept.
+// The identity comes from the ID token, validated against the provider's keys (OpenID Connect
+// Core §3.1.3.7: signature, iss, aud, azp, exp, iat, nbf, nonce); userinfo adds profile claims
+// only when its sub is the ID token's (§5.3.2).
+// The provider's signing keys outlive one attempt (so a key rotation is noticed once, not per
+// sign-in): the provider's cache and the network manager it fetches with. Without them an attempt
+// keeps its own.
+struct SignInKeys {
+    JwksCache *cache = nullptr;
+    QNetworkAccessManager *network = nullptr;
+};
+
 class SignInAttempt : public QObject
 {
     Q_OBJECT
 public:
-    SignInAttempt(const ProviderConfig &provider, std::chrono::seconds stateTimeout, std::chrono::seconds sessionAge, QObject *parent = nullptr);
+    using Keys = SignInKeys;
+
+    SignInAttempt(const ProviderConfig &provider, std::chrono::seconds stateTimeout, std::chrono::seconds sessionAge, Keys keys = {},
+                  QObject *parent = nullptr);
     ~SignInAttempt() override;
 
     void start();
@@ -60,7 +73,11 @@ Q_SIGNALS:
 private:
     void onDiscoveryFinished();
     void onGranted();
+    void fetchKeys();
+    void validateIdToken();
+    void requestUserinfo();
     void onUserinfoFinished();
+    void finishWithIdentity(const QJsonObject &userinfo);
     void fail(const SignInError &error);
     void succeed();
     void forgetSecrets();
@@ -74,6 +91,9 @@ private:
     LoopbackReplyHandler *m_handler = nullptr;
     QOAuth2AuthorizationCodeFlow *m_flow = nullptr;
     QPointer<QNetworkReply> m_userinfoReply;
+    Keys m_keys;
+    bool m_keysRefetched = false;
+    QJsonObject m_idTokenClaims;
     QTimer m_deadline;
     QDateTime m_expiresAt;
 

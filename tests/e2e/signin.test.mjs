@@ -139,6 +139,23 @@ test('a provider that stops mid-flow gives provider_unreachable, and no secret i
   }
 });
 
+test('an ES256-signing provider works too (the ID token is validated with its EC key)', async () => {
+  const ecIdp = await startIdp(['--id-token-alg', 'ES256']);
+  const w = makeWorld();
+  const a = await startAgent(w, demoConfig(ecIdp.issuer));
+  try {
+    const signin = await ctl(w, ['--json', 'signin', 'demo'], { BROWSER: browserDriver });
+    assert.equal(signin.code, 0, signin.stderr);
+    assert.equal(JSON.parse(signin.stdout).subject, 'alice');
+    const paths = (await ecIdp.requests()).map((r) => `${r.method} ${r.path}`);
+    assert.ok(paths.includes('GET /jwks'), paths.join('\n'));
+  } finally {
+    await a.stop();
+    await ecIdp.stop();
+    w.cleanup();
+  }
+});
+
 test('a sign-in not finished within state_timeout ends with state_expired', async () => {
   const w = makeWorld();
   const a = await startAgent(w, demoConfig(idp.issuer, { state_timeout: 2 }));

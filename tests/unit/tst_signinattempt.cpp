@@ -1,10 +1,13 @@
-// SignInAttempt against a small in-process provider, to check what the end-to-end tests cannot
-// see: the exact token request Qt 6.4's flow sends (encoding, PKCE verifier), and that a
-// rejected response stops the attempt before any further call to the provider.
+// SignInAttempt against a small misbehaving provider of our own (in-process, signing ID tokens
+// with real keys made at run time), to check what the end-to-end tests cannot see: the exact
+// token request Qt 6.4's flow sends (encoding, PKCE verifier), one row per ID-token rule, and
+// that a rejected response stops the attempt before any further call to the provider.
 // (The end-to-end tests run the same code against the real oidc-provider.)
 
+#include "auth/jwks.h"
 #include "auth/pkce.h"
 #include "auth/signinattempt.h"
+#include "net/boundednetworkaccessmanager.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -13,6 +16,8 @@
 #include <QTcpSocket>
 #include <QTest>
 #include <QUrlQuery>
+
+#include "testkeys.h"
 
 using namespace Signet;
 using namespace std::chrono_literals;
@@ -36,6 +41,7 @@ public:
 
     FakeProvider()
     {
+        publishKeys({key});
         m_server.listen(QHostAddress::LocalHost, 0);
         connect(&m_server, &QTcpServer::newConnection, this, [this] {
             while (QTcpSocket *socket = m_server.nextPendingConnection()) {
@@ -45,6 +51,37 @@ public:
         });
     }
     QString issuer() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort()); }
+
+    // The provider's signing key and what it publishes at /jwks.
+    // Made once per run: RSA key generation costs a noticeable fraction of a second.
+    static const TestKeys::TestKey &sharedKey()
+    {
+        static const TestKeys::TestKey k = TestKeys::TestKey::rsa(QStringLiteral("key-1"));
+        return k;
+    }
+    TestKeys::TestKey key = sharedKey();
+    void publishKeys(const QList<TestKeys::TestKey> &keys)
+    {
+        QJsonArray list;
+        for (const auto &k : keys)
+            list.append(k.jwk());
+        answers["/jwks"] = {200, QJsonDocument(QJsonObject{{QStringLiteral("keys"), list}}).toJson(QJsonDocument::Compact)};
+    }
+    // A correctly signed ID token for this attempt, then `changes` applied (null removes a claim).
+    QByteArray idToken(const QString &nonce, const QJsonObject &changes = {}, const QJsonObject &header = {}, const TestKeys::TestKey *signer = nullptr) const
+    {
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        QJsonObject claims{{QStringLiteral("iss"), issuer()}, {QStringLiteral("aud"), QStringLiteral("client-1")}, {QStringLiteral("sub"), QStringLiteral("u-1")},
+                           {QStringLiteral("exp"), now + 300}, {QStringLiteral("iat"), now}, {QStringLiteral("nonce"), nonce},
+                           {QStringLiteral("email"), QStringLiteral("from-id-token@corp.example")}, {QStringLiteral("email_verified"), true}};
+        for (auto it = changes.constBegin(); it != changes.constEnd(); ++it) {
+            if (it.value().isNull())
+                claims.remove(it.key());
+            else
+                claims.insert(it.key(), it.value());
+        }
+        return (signer ? *signer : key).token(header.value(QLatin1String("alg")).toString(QStringLiteral("RS256")), claims, header);
+    }
     QByteArray discovery(const QString &issuerOverride = {}, const QString &authEndpoint = {}) const
     {
         const QString iss = issuerOverride.isEmpty() ? issuer() : issuerOverride;
@@ -52,6 +89,8 @@ public:
                                          {QStringLiteral("authorization_endpoint"), authEndpoint.isEmpty() ? issuer() + QStringLiteral("/auth") : authEndpoint},
                                          {QStringLiteral("token_endpoint"), issuer() + QStringLiteral("/token")},
                                          {QStringLiteral("userinfo_endpoint"), issuer() + QStringLiteral("/me")},
+                                         {QStringLiteral("jwks_uri"), issuer() + QStringLiteral("/jwks")},
+                                         {QStringLiteral("id_token_signing_alg_values_supported"), QJsonArray{QStringLiteral("RS256"), QStringLiteral("ES256")}},
                                          {QStringLiteral("code_challenge_methods_supported"), QJsonArray{QStringLiteral("S256")}}})
             .toJson(QJsonDocument::Compact);
     }
@@ -155,7 +194,6 @@ private Q_SLOTS:
     {
         FakeProvider fake;
         fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery()};
-        fake.answers["/token"] = {200, "{\"access_token\":\"at-secret-1234\",\"token_type\":\"Bearer\",\"expires_in\":300,\"id_token\":\"h.p.s\",\"refresh_token\":\"rt-secret-1234\"}"};
         fake.answers["/me"] = {200, "{\"sub\":\"u-1\",\"email\":\"ann@corp.example\",\"email_verified\":true,\"name\":\"Ann\"}"};
 
         SignInAttempt attempt(providerFor(fake), 60s, 3600s);
@@ -179,6 +217,10 @@ private Q_SLOTS:
         QCOMPARE(redirect.path(), QStringLiteral("/callback/fake"));
         QVERIFY(redirect.port() > 0);
 
+        const QByteArray idToken = fake.idToken(query.queryItemValue(QStringLiteral("nonce")));
+        fake.answers["/token"] = {200, "{\"access_token\":\"at-secret-1234\",\"token_type\":\"Bearer\",\"expires_in\":300,\"id_token\":\"" + idToken +
+                                           "\",\"refresh_token\":\"rt-secret-1234\"}"};
+
         // A code with characters that need encoding ("4/0Ab+c"), as Google's codes have.
         QCOMPARE(deliverCallback(redirect, "code=4%2F0Ab%2Bc&state=" + state.toLatin1()), 200);
         QTRY_COMPARE(finished.size(), 1);
@@ -201,7 +243,8 @@ private Q_SLOTS:
         QCOMPARE(attempt.identity().email, QStringLiteral("ann@corp.example"));
         QVERIFY(attempt.identity().emailVerified);
         QCOMPARE(attempt.tokens().refreshToken, QStringLiteral("rt-secret-1234"));
-        QCOMPARE(attempt.tokens().idToken, QStringLiteral("h.p.s"));
+        QCOMPARE(attempt.tokens().idToken, QString::fromLatin1(idToken));
+        QCOMPARE(fake.count("/jwks"), 1);
         QVERIFY(qAbs(QDateTime::currentDateTimeUtc().secsTo(attempt.identity().expiresAt) - 3600) < 5);
 
         // The listener is closed once the response was used.
@@ -211,26 +254,52 @@ private Q_SLOTS:
     void failures_data()
     {
         QTest::addColumn<QString>("scenario");
+        QTest::addColumn<QByteArray>("claims"); // changes to a good ID token (JSON object)
+        QTest::addColumn<QByteArray>("header"); // extra ID-token header members (JSON object)
         QTest::addColumn<SignInError::Code>("code");
         QTest::addColumn<QString>("message");
         QTest::addColumn<int>("tokenRequests");
         QTest::addColumn<int>("userinfoRequests");
 
-        QTest::newRow("discovery names another issuer") << QStringLiteral("wrong-issuer") << Code::ProviderError << QStringLiteral("names the issuer") << 0 << 0;
-        QTest::newRow("discovery 404") << QStringLiteral("no-discovery") << Code::ProviderError << QStringLiteral("discovery document") << 0 << 0;
-        QTest::newRow("authorization endpoint over http") << QStringLiteral("http-endpoint") << Code::ProviderError << QStringLiteral("without https") << 0 << 0;
-        QTest::newRow("token error with HTTP 200") << QStringLiteral("token-error-200") << Code::ProviderError << QStringLiteral("bad_verification_code") << 1 << 0;
-        QTest::newRow("token type mac") << QStringLiteral("token-mac") << Code::ProviderError << QStringLiteral("only Bearer") << 1 << 0;
-        QTest::newRow("no id token") << QStringLiteral("no-id-token") << Code::ProviderError << QStringLiteral("without an ID token") << 1 << 0;
-        QTest::newRow("token endpoint hangs") << QStringLiteral("token-hangs") << Code::ProviderUnreachable << QStringLiteral("no answer in time") << 1 << 0;
-        QTest::newRow("userinfo without sub") << QStringLiteral("userinfo-no-sub") << Code::ProviderError << QStringLiteral("without a subject") << 1 << 1;
-        QTest::newRow("userinfo 401") << QStringLiteral("userinfo-401") << Code::ProviderError << QStringLiteral("did not return your profile") << 1 << 1;
-        QTest::newRow("user denies") << QStringLiteral("denied") << Code::AccessDenied << QStringLiteral("declined or cancelled") << 0 << 0;
+        const QByteArray none = "{}";
+        QTest::newRow("discovery names another issuer") << QStringLiteral("wrong-issuer") << none << none << Code::ProviderError << QStringLiteral("names the issuer") << 0 << 0;
+        QTest::newRow("discovery 404") << QStringLiteral("no-discovery") << none << none << Code::ProviderError << QStringLiteral("discovery document") << 0 << 0;
+        QTest::newRow("authorization endpoint over http") << QStringLiteral("http-endpoint") << none << none << Code::ProviderError << QStringLiteral("without https") << 0 << 0;
+        QTest::newRow("no jwks_uri") << QStringLiteral("no-jwks") << none << none << Code::ProviderError << QStringLiteral("publishes no signing keys") << 0 << 0;
+        QTest::newRow("user denies") << QStringLiteral("denied") << none << none << Code::AccessDenied << QStringLiteral("declined or cancelled") << 0 << 0;
+        QTest::newRow("token error with HTTP 200") << QStringLiteral("token-error-200") << none << none << Code::ProviderError << QStringLiteral("bad_verification_code") << 1 << 0;
+        QTest::newRow("token type mac") << QStringLiteral("token-mac") << none << none << Code::ProviderError << QStringLiteral("only Bearer") << 1 << 0;
+        QTest::newRow("no id token") << QStringLiteral("no-id-token") << none << none << Code::ProviderError << QStringLiteral("without an ID token") << 1 << 0;
+        QTest::newRow("token endpoint hangs") << QStringLiteral("token-hangs") << none << none << Code::ProviderUnreachable << QStringLiteral("no answer in time") << 1 << 0;
+        QTest::newRow("keys unreachable") << QStringLiteral("jwks-hangs") << none << none << Code::ProviderUnreachable << QString() << 1 << 0;
+
+        // One row per ID-token rule (OpenID Connect Core §3.1.3.7, RFC 8725): the token endpoint
+        // answered, the ID token is refused, and userinfo is never asked.
+        QTest::newRow("id token: wrong iss") << QStringLiteral("id-token") << QByteArray("{\"iss\":\"https://evil.example\"}") << none << Code::ProviderError << QStringLiteral("not by the configured issuer") << 1 << 0;
+        QTest::newRow("id token: other audience") << QStringLiteral("id-token") << QByteArray("{\"aud\":\"someone-else\"}") << none << Code::ProviderError << QStringLiteral("not meant for this client") << 1 << 0;
+        QTest::newRow("id token: untrusted extra audience") << QStringLiteral("id-token") << QByteArray("{\"aud\":[\"client-1\",\"api://other\"],\"azp\":\"client-1\"}") << none << Code::ProviderError << QStringLiteral("an audience Signet is not configured to trust") << 1 << 0;
+        QTest::newRow("id token: azp of another client") << QStringLiteral("id-token") << QByteArray("{\"azp\":\"someone-else\"}") << none << Code::ProviderError << QStringLiteral("issued to another client") << 1 << 0;
+        QTest::newRow("id token: expired") << QStringLiteral("id-token") << QByteArray("{\"exp\":1000000000}") << none << Code::ProviderError << QStringLiteral("expired at") << 1 << 0;
+        QTest::newRow("id token: issued in the future") << QStringLiteral("id-token") << QByteArray("{\"iat\":4000000000,\"exp\":4000000300}") << none << Code::ProviderError << QStringLiteral("issued in the future") << 1 << 0;
+        QTest::newRow("id token: not yet valid") << QStringLiteral("id-token") << QByteArray("{\"nbf\":4000000000}") << none << Code::ProviderError << QStringLiteral("not valid before") << 1 << 0;
+        QTest::newRow("id token: no sub") << QStringLiteral("id-token") << QByteArray("{\"sub\":null}") << none << Code::ProviderError << QStringLiteral("does not say who signed in") << 1 << 0;
+        QTest::newRow("id token: wrong nonce") << QStringLiteral("id-token") << QByteArray("{\"nonce\":\"replayed\"}") << none << Code::ProviderError << QStringLiteral("does not belong to this sign-in") << 1 << 0;
+        QTest::newRow("id token: no nonce") << QStringLiteral("id-token") << QByteArray("{\"nonce\":null}") << none << Code::ProviderError << QStringLiteral("does not belong to this sign-in") << 1 << 0;
+        QTest::newRow("id token: alg not advertised") << QStringLiteral("id-token") << none << QByteArray("{\"alg\":\"PS256\"}") << Code::ProviderError << QStringLiteral("not among the algorithms allowed") << 1 << 0;
+        QTest::newRow("id token: key in header") << QStringLiteral("id-token") << none << QByteArray("{\"jwk\":{\"kty\":\"oct\",\"k\":\"AAAA\"}}") << Code::ProviderError << QStringLiteral("brings its own key") << 1 << 0;
+        QTest::newRow("id token: key url in header") << QStringLiteral("id-token") << none << QByteArray("{\"jku\":\"https://evil.example/keys\"}") << Code::ProviderError << QStringLiteral("brings its own key") << 1 << 0;
+        QTest::newRow("id token: unknown key, nothing new published") << QStringLiteral("id-token-unknown-key") << none << none << Code::ProviderError << QStringLiteral("not among the provider's published keys") << 1 << 0;
+        QTest::newRow("id token: tampered") << QStringLiteral("id-token-tampered") << none << none << Code::ProviderError << QStringLiteral("does not verify") << 1 << 0;
+        QTest::newRow("id token: unsigned") << QStringLiteral("id-token-unsigned") << none << none << Code::ProviderError << QStringLiteral("not signed") << 1 << 0;
+
+        QTest::newRow("userinfo 401") << QStringLiteral("userinfo-401") << none << none << Code::ProviderError << QStringLiteral("did not return your profile") << 1 << 1;
     }
 
     void failures()
     {
         QFETCH(QString, scenario);
+        QFETCH(QByteArray, claims);
+        QFETCH(QByteArray, header);
         QFETCH(SignInError::Code, code);
         QFETCH(QString, message);
         QFETCH(int, tokenRequests);
@@ -238,7 +307,6 @@ private Q_SLOTS:
 
         FakeProvider fake;
         fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery()};
-        fake.answers["/token"] = {200, "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"id_token\":\"h.p.s\"}"};
         fake.answers["/me"] = {200, "{\"sub\":\"u-1\"}"};
         if (scenario == QLatin1String("wrong-issuer"))
             fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery(QStringLiteral("https://evil.example"))};
@@ -246,16 +314,12 @@ private Q_SLOTS:
             fake.answers["/.well-known/openid-configuration"] = {404, "{}"};
         else if (scenario == QLatin1String("http-endpoint"))
             fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery({}, QStringLiteral("http://idp.example/auth"))};
-        else if (scenario == QLatin1String("token-error-200"))
-            fake.answers["/token"] = {200, "{\"error\":\"bad_verification_code\"}"};
-        else if (scenario == QLatin1String("token-mac"))
-            fake.answers["/token"] = {200, "{\"access_token\":\"at-1\",\"token_type\":\"mac\",\"id_token\":\"h.p.s\"}"};
-        else if (scenario == QLatin1String("no-id-token"))
-            fake.answers["/token"] = {200, "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\"}"};
-        else if (scenario == QLatin1String("token-hangs"))
-            fake.answers.remove("/token");
-        else if (scenario == QLatin1String("userinfo-no-sub"))
-            fake.answers["/me"] = {200, "{\"email\":\"x@y.example\"}"};
+        else if (scenario == QLatin1String("no-jwks")) {
+            QJsonObject document = QJsonDocument::fromJson(fake.discovery()).object();
+            document.remove(QStringLiteral("jwks_uri"));
+            fake.answers["/.well-known/openid-configuration"] = {200, QJsonDocument(document).toJson()};
+        } else if (scenario == QLatin1String("jwks-hangs"))
+            fake.answers.remove("/jwks");
         else if (scenario == QLatin1String("userinfo-401"))
             fake.answers["/me"] = {401, "{\"error\":\"invalid_token\"}"};
 
@@ -268,6 +332,28 @@ private Q_SLOTS:
         QTRY_VERIFY(urlReady.size() == 1 || finished.size() == 1);
         if (finished.isEmpty()) {
             const QUrlQuery query(urlReady.first().first().toUrl());
+            const QString nonce = query.queryItemValue(QStringLiteral("nonce"));
+            QByteArray idToken = fake.idToken(nonce, QJsonDocument::fromJson(claims).object(), QJsonDocument::fromJson(header).object());
+            if (scenario == QLatin1String("id-token-unknown-key")) {
+                const auto stranger = TestKeys::TestKey::rsa(QStringLiteral("key-2"));
+                idToken = fake.idToken(nonce, {}, {}, &stranger);
+            } else if (scenario == QLatin1String("id-token-tampered")) {
+                QList<QByteArray> parts = idToken.split('.');
+                parts[1] = TestKeys::b64("{\"iss\":\"x\",\"sub\":\"admin\"}");
+                idToken = parts.join('.');
+            } else if (scenario == QLatin1String("id-token-unsigned")) {
+                idToken = TestKeys::b64("{\"alg\":\"none\"}") + '.' + idToken.split('.').at(1) + '.';
+            }
+            QByteArray tokenBody = "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"id_token\":\"" + idToken + "\"}";
+            if (scenario == QLatin1String("token-error-200"))
+                tokenBody = "{\"error\":\"bad_verification_code\"}";
+            else if (scenario == QLatin1String("token-mac"))
+                tokenBody = "{\"access_token\":\"at-1\",\"token_type\":\"mac\",\"id_token\":\"" + idToken + "\"}";
+            else if (scenario == QLatin1String("no-id-token"))
+                tokenBody = "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\"}";
+            if (scenario != QLatin1String("token-hangs"))
+                fake.answers["/token"] = {200, tokenBody};
+
             const QUrl redirect(query.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded));
             const QByteArray state = query.queryItemValue(QStringLiteral("state")).toLatin1();
             deliverCallback(redirect, scenario == QLatin1String("denied") ? "error=access_denied&state=" + state : "code=c0de&state=" + state);
@@ -279,6 +365,60 @@ private Q_SLOTS:
         QCOMPARE(fake.count("/me"), userinfoRequests);
         QVERIFY(attempt.tokens().accessToken.isEmpty()); // nothing kept from a failed attempt
         QVERIFY(!attempt.error().message.contains(QStringLiteral("c0de")));
+    }
+
+    void keyRotationIsFollowedOnce()
+    {
+        // The provider rotates to a new key after Signet fetched the old set: the unknown kid makes
+        // Signet refetch once, and the new key is accepted.
+        FakeProvider fake;
+        fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery()};
+        fake.answers["/me"] = {200, "{\"sub\":\"u-1\",\"email\":\"ann@corp.example\"}"};
+        const auto oldKey = fake.key;
+        const auto newKey = TestKeys::TestKey::ec(QStringLiteral("key-2"), "P-256");
+
+        JwksCache cache(QStringLiteral("Fake"));
+        BoundedNetworkAccessManager keysNetwork(2s);
+        QSignalSpy cacheReady(&cache, &JwksCache::finished);
+        cache.fetch(&keysNetwork, QUrl(fake.issuer() + QStringLiteral("/jwks")));
+        QTRY_COMPARE(cacheReady.size(), 1); // holds key-1 only
+        cache.setMinimumRefreshInterval(0ms);
+        fake.publishKeys({oldKey, newKey});
+
+        SignInAttempt attempt(providerFor(fake), 60s, 3600s, {&cache, &keysNetwork});
+        QSignalSpy urlReady(&attempt, &SignInAttempt::authorizationUrlReady);
+        QSignalSpy finished(&attempt, &SignInAttempt::finished);
+        attempt.start();
+        QTRY_COMPARE(urlReady.size(), 1);
+        const QUrlQuery query(urlReady.first().first().toUrl());
+        const QByteArray idToken = fake.idToken(query.queryItemValue(QStringLiteral("nonce")), {}, QJsonObject{{QStringLiteral("alg"), QStringLiteral("ES256")}}, &newKey);
+        fake.answers["/token"] = {200, "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"id_token\":\"" + idToken + "\"}"};
+        deliverCallback(QUrl(query.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded)), "code=c&state=" + query.queryItemValue(QStringLiteral("state")).toLatin1());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QVERIFY2(!attempt.error().isError(), qPrintable(attempt.error().message));
+        QCOMPARE(fake.count("/jwks"), 2);
+        QCOMPARE(attempt.identity().subject, QStringLiteral("u-1"));
+    }
+
+    void userinfoForAnotherSubjectIsDiscarded()
+    {
+        FakeProvider fake;
+        fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery()};
+        fake.answers["/me"] = {200, "{\"sub\":\"someone-else\",\"email\":\"mallory@evil.example\",\"email_verified\":true,\"name\":\"Mallory\"}"};
+        SignInAttempt attempt(providerFor(fake), 60s, 3600s);
+        QSignalSpy urlReady(&attempt, &SignInAttempt::authorizationUrlReady);
+        QSignalSpy finished(&attempt, &SignInAttempt::finished);
+        attempt.start();
+        QTRY_COMPARE(urlReady.size(), 1);
+        const QUrlQuery query(urlReady.first().first().toUrl());
+        const QByteArray idToken = fake.idToken(query.queryItemValue(QStringLiteral("nonce")));
+        fake.answers["/token"] = {200, "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"id_token\":\"" + idToken + "\"}"};
+        deliverCallback(QUrl(query.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded)), "code=c&state=" + query.queryItemValue(QStringLiteral("state")).toLatin1());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QVERIFY(!attempt.error().isError());
+        QCOMPARE(attempt.identity().subject, QStringLiteral("u-1"));
+        QCOMPARE(attempt.identity().email, QStringLiteral("from-id-token@corp.example")); // not Mallory's
+        QVERIFY(attempt.identity().name.isEmpty());
     }
 
     void stateExpires()
