@@ -15,6 +15,7 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
+#include <QTimer>
 #include <QUrlQuery>
 
 #include "testkeys.h"
@@ -37,6 +38,7 @@ public:
         QByteArray body;
     };
     QMap<QByteArray, QPair<int, QByteArray>> answers; // path -> (status, JSON body); missing = hang
+    static constexpr int Trickle = -1;                // as a status: answer one byte at a time, forever
     QList<Request> requests;
 
     FakeProvider()
@@ -132,6 +134,14 @@ private:
         if (!answers.contains(request.path))
             return; // hang: the client's deadline must end it
         const auto [status, body] = answers.value(request.path);
+        if (status == Trickle) {
+            // Headers, then a byte every 200 ms: never idle long enough for an inactivity timeout.
+            socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{");
+            auto *timer = new QTimer(socket);
+            connect(timer, &QTimer::timeout, socket, [socket] { socket->write(" "); });
+            timer->start(200);
+            return;
+        }
         socket->write("HTTP/1.1 " + QByteArray::number(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
                       "\r\nConnection: close\r\n\r\n" + body);
         socket->disconnectFromHost();
@@ -271,6 +281,8 @@ private Q_SLOTS:
         QTest::newRow("token type mac") << QStringLiteral("token-mac") << none << none << Code::ProviderError << QStringLiteral("only Bearer") << 1 << 0;
         QTest::newRow("no id token") << QStringLiteral("no-id-token") << none << none << Code::ProviderError << QStringLiteral("without an ID token") << 1 << 0;
         QTest::newRow("token endpoint hangs") << QStringLiteral("token-hangs") << none << none << Code::ProviderUnreachable << QStringLiteral("no answer in time") << 1 << 0;
+        QTest::newRow("token endpoint trickles (total deadline)") << QStringLiteral("token-trickles") << none << none << Code::ProviderUnreachable << QStringLiteral("no answer in time") << 1 << 0;
+        QTest::newRow("discovery document too large") << QStringLiteral("discovery-huge") << none << none << Code::ProviderError << QStringLiteral("larger than 1048576 bytes") << 0 << 0;
         QTest::newRow("keys unreachable") << QStringLiteral("jwks-hangs") << none << none << Code::ProviderUnreachable << QString() << 1 << 0;
 
         // One row per ID-token rule (OpenID Connect Core §3.1.3.7, RFC 8725): the token endpoint
@@ -322,6 +334,8 @@ private Q_SLOTS:
             fake.answers.remove("/jwks");
         else if (scenario == QLatin1String("userinfo-401"))
             fake.answers["/me"] = {401, "{\"error\":\"invalid_token\"}"};
+        else if (scenario == QLatin1String("discovery-huge"))
+            fake.answers["/.well-known/openid-configuration"] = {200, "{\"pad\":\"" + QByteArray(1100 * 1024, 'x') + "\"}"};
 
         ProviderConfig provider = providerFor(fake);
         provider.httpTimeout = 1s;
@@ -351,7 +365,9 @@ private Q_SLOTS:
                 tokenBody = "{\"access_token\":\"at-1\",\"token_type\":\"mac\",\"id_token\":\"" + idToken + "\"}";
             else if (scenario == QLatin1String("no-id-token"))
                 tokenBody = "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\"}";
-            if (scenario != QLatin1String("token-hangs"))
+            if (scenario == QLatin1String("token-trickles"))
+                fake.answers["/token"] = {FakeProvider::Trickle, {}};
+            else if (scenario != QLatin1String("token-hangs"))
                 fake.answers["/token"] = {200, tokenBody};
 
             const QUrl redirect(query.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded));
