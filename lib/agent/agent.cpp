@@ -256,7 +256,8 @@ void Agent::onAttemptFinished()
     if (attempt->error().isError()) {
         for (const Waiter &waiter : waiters) {
             if (waiter.connection)
-                waiter.connection->sendError(waiter.id, SignInError::codeName(attempt->error().code), attempt->error().message);
+                waiter.connection->sendError(waiter.id, SignInError::codeName(attempt->error().code), attempt->error().message,
+                                             attempt->error().check.isEmpty() ? QJsonObject() : QJsonObject{{QStringLiteral("check"), attempt->error().check}});
         }
     } else {
         // Start the session first, so a waiter that asks whoami right after the answer sees it.

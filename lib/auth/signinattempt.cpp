@@ -236,7 +236,8 @@ void SignInAttempt::validateIdToken()
     if (result.error.isError()) {
         // Nothing more is asked of the provider for this attempt, and nothing is kept.
         qCWarning(lcAuth).noquote() << "ID token rejected:" << IdTokenError::checkName(result.error.check);
-        fail({SignInError::Code::ProviderError, tr("Signet refused the sign-in: %1 If this keeps happening, tell IT.").arg(result.error.message)});
+        fail({SignInError::Code::ProviderError, tr("Signet refused the sign-in: %1 If this keeps happening, tell IT.").arg(result.error.message),
+              IdTokenError::checkName(result.error.check)});
         return;
     }
     m_idTokenClaims = result.claims;

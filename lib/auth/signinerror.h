@@ -19,8 +19,18 @@ struct SignInError {
         Internal,            // a local failure (e.g. cannot listen on the loopback interface)
     };
 
+    SignInError() = default;
+    SignInError(Code errorCode, QString errorMessage, QString failedCheck = {})
+        : code(errorCode)
+        , message(std::move(errorMessage))
+        , check(std::move(failedCheck))
+    {
+    }
+
     Code code = Code::None;
     QString message;
+    // For a refused ID token: the rule that failed ("nonce", "audience", …), for programs and logs.
+    QString check;
 
     bool isError() const { return code != Code::None; }
     // The stable protocol name of the code ("state_expired").

@@ -112,10 +112,12 @@ void IpcConnection::sendResult(const QJsonValue &id, const QJsonObject &result)
     write({{QStringLiteral("id"), id}, {QStringLiteral("result"), result}});
 }
 
-void IpcConnection::sendError(const QJsonValue &id, const QString &code, const QString &message)
+void IpcConnection::sendError(const QJsonValue &id, const QString &code, const QString &message, const QJsonObject &extra)
 {
-    write({{QStringLiteral("id"), id},
-           {QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), code}, {QStringLiteral("message"), message}}}});
+    QJsonObject error = extra;
+    error.insert(QStringLiteral("code"), code);
+    error.insert(QStringLiteral("message"), message);
+    write({{QStringLiteral("id"), id}, {QStringLiteral("error"), error}});
 }
 
 void IpcConnection::sendEvent(const QString &event, const QJsonObject &data, const QJsonValue &id)

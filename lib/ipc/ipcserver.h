@@ -23,7 +23,7 @@ public:
     IpcConnection(QLocalSocket *socket, QObject *parent);
 
     void sendResult(const QJsonValue &id, const QJsonObject &result);
-    void sendError(const QJsonValue &id, const QString &code, const QString &message);
+    void sendError(const QJsonValue &id, const QString &code, const QString &message, const QJsonObject &extra = {});
     void sendEvent(const QString &event, const QJsonObject &data, const QJsonValue &id = QJsonValue::Undefined);
 
     QSet<QString> subscriptions;

@@ -381,6 +381,10 @@ private Q_SLOTS:
         QCOMPARE(fake.count("/me"), userinfoRequests);
         QVERIFY(attempt.tokens().accessToken.isEmpty()); // nothing kept from a failed attempt
         QVERIFY(!attempt.error().message.contains(QStringLiteral("c0de")));
+        // A refused ID token names the rule that failed, for programs and logs.
+        QCOMPARE(!attempt.error().check.isEmpty(), scenario.startsWith(QLatin1String("id-token")));
+        if (QByteArray(QTest::currentDataTag()).contains("nonce"))
+            QCOMPARE(attempt.error().check, QStringLiteral("nonce"));
     }
 
     void keyRotationIsFollowedOnce()
