@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
@@ -7,6 +9,7 @@
 #include <QObject>
 #include <QLocalSocket>
 #include <QPointer>
+#include <QTemporaryDir>
 
 #include <functional>
 
@@ -16,6 +19,27 @@ class QLocalServer;
 // An in-process stand-in for signet-agent: a QLocalServer that records the requests it receives
 // and lets a test write whatever it wants back, byte for byte. With autoRespond it answers
 // hello, providers, status, whoami and subscribe from the members below, like a real agent would.
+// Points XDG_RUNTIME_DIR at a fresh private directory, with signet/ inside, for as long as it
+// lives, and restores the previous value afterwards: tests never touch the real runtime directory.
+class ScopedRuntimeDir
+{
+public:
+    ScopedRuntimeDir()
+        : m_saved(qgetenv("XDG_RUNTIME_DIR"))
+    {
+        qputenv("XDG_RUNTIME_DIR", QFile::encodeName(m_dir.path()));
+        QDir(m_dir.path()).mkdir(QStringLiteral("signet"));
+    }
+    ~ScopedRuntimeDir() { qputenv("XDG_RUNTIME_DIR", m_saved); }
+    bool isValid() const { return m_dir.isValid(); }
+    QString filePath(const QString &name) const { return m_dir.filePath(name); }
+    QString socketPath() const { return m_dir.filePath(QStringLiteral("signet/agent.sock")); }
+
+private:
+    QTemporaryDir m_dir;
+    QByteArray m_saved;
+};
+
 class FakeAgent : public QObject
 {
     Q_OBJECT
@@ -59,6 +83,14 @@ public:
     QJsonObject runningSignIn; // status "signin"; empty: null
     // Called for every request before the standard answers; return true when it answered.
     std::function<bool(const Request &)> handler;
+
+    // The three providers the UI tests show: demo, an unavailable one, acme (in that order).
+    static QJsonArray sampleProviders()
+    {
+        return {provider(QStringLiteral("demo"), QStringLiteral("Demo identity provider")),
+                provider(QStringLiteral("broken"), QStringLiteral("Broken Corp"), false, QStringLiteral("issuer is missing in [provider.broken]")),
+                provider(QStringLiteral("acme"), QStringLiteral("Acme"))};
+    }
 
     static QJsonObject provider(const QString &id, const QString &displayName, bool available = true,
                                 const QString &problem = QString());

@@ -49,22 +49,17 @@ private:
     // A fresh client connected to the fake agent; fails the test if it does not connect.
     bool connectClient();
 
-    std::unique_ptr<QTemporaryDir> m_runtime;
+    std::unique_ptr<ScopedRuntimeDir> m_runtime;
     std::unique_ptr<FakeAgent> m_agent;
     std::unique_ptr<AgentClient> m_client;
-    QByteArray m_savedRuntimeDir;
 };
 
 void tst_AgentClient::init()
 {
-    m_savedRuntimeDir = qgetenv("XDG_RUNTIME_DIR");
-    m_runtime = std::make_unique<QTemporaryDir>();
+    m_runtime = std::make_unique<ScopedRuntimeDir>();
     QVERIFY(m_runtime->isValid());
-    // Never the real runtime directory.
-    qputenv("XDG_RUNTIME_DIR", QFile::encodeName(m_runtime->path()));
-    QVERIFY(QDir(m_runtime->path()).mkdir(QStringLiteral("signet")));
     m_agent = std::make_unique<FakeAgent>();
-    QVERIFY(m_agent->listen(m_runtime->filePath(QStringLiteral("signet/agent.sock"))));
+    QVERIFY(m_agent->listen(m_runtime->socketPath()));
     m_client = std::make_unique<AgentClient>();
 }
 
@@ -73,7 +68,6 @@ void tst_AgentClient::cleanup()
     m_client.reset();
     m_agent.reset();
     m_runtime.reset();
-    qputenv("XDG_RUNTIME_DIR", m_savedRuntimeDir);
 }
 
 bool tst_AgentClient::connectClient()
@@ -87,7 +81,7 @@ bool tst_AgentClient::connectClient()
 void tst_AgentClient::defaultSocketPath()
 {
     QString message;
-    QCOMPARE(AgentClient::defaultSocketPath(&message), m_runtime->filePath(QStringLiteral("signet/agent.sock")));
+    QCOMPARE(AgentClient::defaultSocketPath(&message), m_runtime->socketPath());
     QVERIFY(message.isEmpty());
 
     qunsetenv("XDG_RUNTIME_DIR");

@@ -74,10 +74,7 @@ void tst_MainWindow::init()
     QVERIFY(m_runtime->isValid());
     m_agent = std::make_unique<FakeAgent>();
     m_agent->autoRespond = true;
-    m_agent->providers = {FakeAgent::provider(QStringLiteral("demo"), QStringLiteral("Demo identity provider")),
-                          FakeAgent::provider(QStringLiteral("broken"), QStringLiteral("Broken Corp"), false,
-                                              QStringLiteral("issuer is missing in [provider.broken]")),
-                          FakeAgent::provider(QStringLiteral("acme"), QStringLiteral("Acme"))};
+    m_agent->providers = FakeAgent::sampleProviders();
     QVERIFY(m_agent->listen(m_runtime->filePath(QStringLiteral("agent.sock"))));
     m_warnings.clear();
 }

@@ -47,26 +47,19 @@ private Q_SLOTS:
 private:
     void startReady();
 
-    std::unique_ptr<QTemporaryDir> m_runtime;
+    std::unique_ptr<ScopedRuntimeDir> m_runtime;
     std::unique_ptr<FakeAgent> m_agent;
     std::unique_ptr<SessionController> m_controller;
-    QByteArray m_savedRuntimeDir;
 };
 
 void tst_SessionController::init()
 {
-    m_savedRuntimeDir = qgetenv("XDG_RUNTIME_DIR");
-    m_runtime = std::make_unique<QTemporaryDir>();
+    m_runtime = std::make_unique<ScopedRuntimeDir>();
     QVERIFY(m_runtime->isValid());
-    qputenv("XDG_RUNTIME_DIR", QFile::encodeName(m_runtime->path()));
-    QVERIFY(QDir(m_runtime->path()).mkdir(QStringLiteral("signet")));
     m_agent = std::make_unique<FakeAgent>();
     m_agent->autoRespond = true;
-    m_agent->providers = {FakeAgent::provider(QStringLiteral("demo"), QStringLiteral("Demo identity provider")),
-                          FakeAgent::provider(QStringLiteral("broken"), QStringLiteral("Broken Corp"), false,
-                                              QStringLiteral("issuer is missing in [provider.broken]")),
-                          FakeAgent::provider(QStringLiteral("acme"), QStringLiteral("Acme"))};
-    QVERIFY(m_agent->listen(m_runtime->filePath(QStringLiteral("signet/agent.sock"))));
+    m_agent->providers = FakeAgent::sampleProviders();
+    QVERIFY(m_agent->listen(m_runtime->socketPath()));
     m_controller = std::make_unique<SessionController>();
     m_controller->setOpenBrowser(false); // never a real browser from a test
 }
@@ -76,7 +69,6 @@ void tst_SessionController::cleanup()
     m_controller.reset();
     m_agent.reset();
     m_runtime.reset();
-    qputenv("XDG_RUNTIME_DIR", m_savedRuntimeDir);
 }
 
 void tst_SessionController::startReady()

@@ -193,6 +193,22 @@ QString formValue(const QByteArray &body, const QString &name)
     return {};
 }
 
+// Plays the person and the browser for one attempt: starts it, waits for the authorization URL,
+// makes the provider answer the token request with the ID token `makeIdToken` builds for this
+// attempt's nonce, sends the redirect and waits until the attempt ends.
+bool completeSignIn(FakeProvider &fake, SignInAttempt &attempt, const std::function<QByteArray(const QString &nonce)> &makeIdToken)
+{
+    QSignalSpy urlReady(&attempt, &SignInAttempt::authorizationUrlReady);
+    QSignalSpy finished(&attempt, &SignInAttempt::finished);
+    attempt.start();
+    if (!QTest::qWaitFor([&] { return !urlReady.isEmpty(); }, 5000))
+        return false;
+    const QUrlQuery query(urlReady.first().first().toUrl());
+    fake.answers["/token"] = {200, "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"id_token\":\"" + makeIdToken(query.queryItemValue(QStringLiteral("nonce"))) + "\"}"};
+    deliverCallback(QUrl(query.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded)), "code=c&state=" + query.queryItemValue(QStringLiteral("state")).toLatin1());
+    return QTest::qWaitFor([&] { return !finished.isEmpty(); }, 10000);
+}
+
 } // namespace
 
 class TestSignInAttempt : public QObject
@@ -406,15 +422,9 @@ private Q_SLOTS:
         fake.publishKeys({oldKey, newKey});
 
         SignInAttempt attempt(providerFor(fake), 60s, 3600s, {&cache, &keysNetwork});
-        QSignalSpy urlReady(&attempt, &SignInAttempt::authorizationUrlReady);
-        QSignalSpy finished(&attempt, &SignInAttempt::finished);
-        attempt.start();
-        QTRY_COMPARE(urlReady.size(), 1);
-        const QUrlQuery query(urlReady.first().first().toUrl());
-        const QByteArray idToken = fake.idToken(query.queryItemValue(QStringLiteral("nonce")), {}, QJsonObject{{QStringLiteral("alg"), QStringLiteral("ES256")}}, &newKey);
-        fake.answers["/token"] = {200, "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"id_token\":\"" + idToken + "\"}"};
-        deliverCallback(QUrl(query.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded)), "code=c&state=" + query.queryItemValue(QStringLiteral("state")).toLatin1());
-        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QVERIFY(completeSignIn(fake, attempt, [&](const QString &nonce) {
+            return fake.idToken(nonce, {}, QJsonObject{{QStringLiteral("alg"), QStringLiteral("ES256")}}, &newKey);
+        }));
         QVERIFY2(!attempt.error().isError(), qPrintable(attempt.error().message));
         QCOMPARE(fake.count("/jwks"), 2);
         QCOMPARE(attempt.identity().subject, QStringLiteral("u-1"));
@@ -426,15 +436,7 @@ private Q_SLOTS:
         fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery()};
         fake.answers["/me"] = {200, "{\"sub\":\"someone-else\",\"email\":\"mallory@evil.example\",\"email_verified\":true,\"name\":\"Mallory\"}"};
         SignInAttempt attempt(providerFor(fake), 60s, 3600s);
-        QSignalSpy urlReady(&attempt, &SignInAttempt::authorizationUrlReady);
-        QSignalSpy finished(&attempt, &SignInAttempt::finished);
-        attempt.start();
-        QTRY_COMPARE(urlReady.size(), 1);
-        const QUrlQuery query(urlReady.first().first().toUrl());
-        const QByteArray idToken = fake.idToken(query.queryItemValue(QStringLiteral("nonce")));
-        fake.answers["/token"] = {200, "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"id_token\":\"" + idToken + "\"}"};
-        deliverCallback(QUrl(query.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded)), "code=c&state=" + query.queryItemValue(QStringLiteral("state")).toLatin1());
-        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QVERIFY(completeSignIn(fake, attempt, [&](const QString &nonce) { return fake.idToken(nonce); }));
         QVERIFY(!attempt.error().isError());
         QCOMPARE(attempt.identity().subject, QStringLiteral("u-1"));
         QCOMPARE(attempt.identity().email, QStringLiteral("from-id-token@corp.example")); // not Mallory's
