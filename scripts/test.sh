@@ -30,3 +30,8 @@ stage_done
 stage "tests"
 ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@"
 stage_done
+
+# The parsers under libFuzzer (clang, ASan + UBSan), briefly: SIGNET_FUZZ_SECONDS per target.
+stage "fuzz"
+bash scripts/fuzz.sh "${SIGNET_FUZZ_SECONDS:-20}"
+stage_done

@@ -1,6 +1,9 @@
 #include "callbackrequest.h"
 
 #include <QSet>
+
+#include <cctype>
+#include <optional>
 #include <QUrl>
 
 namespace Signet {
@@ -29,9 +32,14 @@ CallbackRequest failed(CallbackRequest::Result result, const QString &reason)
     return request;
 }
 
-// application/x-www-form-urlencoded decoding: '+' is a space, then percent-decoding.
-QString formDecode(QByteArray part)
+// application/x-www-form-urlencoded decoding: '+' is a space, then percent-decoding. A '%' not
+// followed by two hex digits makes the request malformed (nullopt) rather than guessed at.
+std::optional<QString> formDecode(QByteArray part)
 {
+    for (qsizetype i = part.indexOf('%'); i >= 0; i = part.indexOf('%', i + 1)) {
+        if (i + 2 >= part.size() || !isxdigit(uchar(part.at(i + 1))) || !isxdigit(uchar(part.at(i + 2))))
+            return std::nullopt;
+    }
     part.replace('+', ' ');
     return QString::fromUtf8(QByteArray::fromPercentEncoding(part));
 }
@@ -42,7 +50,9 @@ CallbackRequest CallbackRequest::parse(const QByteArray &received, const QByteAr
 {
     const qsizetype end = received.indexOf("\r\n\r\n");
     if (end < 0) {
-        if (received.size() > MaxHeaderBytes)
+        // + 3: a request whose blank line starts right at the cap may have arrived up to its
+        // first bytes only; the answer must not depend on how TCP split it.
+        if (received.size() > MaxHeaderBytes + 3)
             return failed(Result::HeadersTooLarge, QStringLiteral("request headers too large"));
         return failed(Result::Incomplete, {});
     }
@@ -70,9 +80,14 @@ CallbackRequest CallbackRequest::parse(const QByteArray &received, const QByteAr
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray line = lines.at(i).endsWith('\r') ? lines.at(i).chopped(1) : lines.at(i);
         const qsizetype colon = line.indexOf(':');
-        if (colon <= 0 || line.at(0) == ' ' || line.at(0) == '\t')
+        if (colon <= 0)
             return failed(Result::BadRequest, QStringLiteral("malformed header line"));
-        if (line.left(colon).trimmed().toLower() == "host") {
+        const QByteArray name = line.left(colon);
+        // RFC 9110 §5.1: a field name is a token; RFC 9112 §5.1: no whitespace before the colon.
+        static const QByteArray tokenChars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        if (std::any_of(name.cbegin(), name.cend(), [](char c) { return !tokenChars.contains(c); }))
+            return failed(Result::BadRequest, QStringLiteral("malformed header name"));
+        if (name.toLower() == "host") {
             ++hostHeaders;
             host = line.mid(colon + 1).trimmed();
         }
@@ -90,14 +105,17 @@ CallbackRequest CallbackRequest::parse(const QByteArray &received, const QByteAr
         if (pair.isEmpty())
             continue;
         const qsizetype equals = pair.indexOf('=');
-        const QString name = formDecode(equals < 0 ? pair : pair.left(equals));
-        const QString value = equals < 0 ? QString() : formDecode(pair.mid(equals + 1));
+        const auto name = formDecode(equals < 0 ? pair : pair.left(equals));
+        const auto value = equals < 0 ? std::optional<QString>(QString()) : formDecode(pair.mid(equals + 1));
+        if (!name || !value)
+            return failed(Result::BadRequest, QStringLiteral("malformed percent-encoding in the query"));
         // RFC 6749 §3.1: parameters must not be included more than once. A second "state" or
-        // "code" is an attack or a broken provider either way.
-        if (seen.contains(name))
-            return failed(Result::BadRequest, QStringLiteral("parameter '%1' appears more than once").arg(name.left(40)));
-        seen.insert(name);
-        request.parameters.append({name, value});
+        // "code" is an attack or a broken provider either way. (The reason names no parameter:
+        // everything in the query is the sender's and must not reach the log.)
+        if (seen.contains(*name))
+            return failed(Result::BadRequest, QStringLiteral("a parameter appears more than once"));
+        seen.insert(*name);
+        request.parameters.append({*name, *value});
     }
     request.result = Result::Ok;
     return request;

@@ -187,7 +187,10 @@ public:
             error(key, QStringLiteral("contains a comma, which makes it a list; put the whole value in double quotes"));
             return std::nullopt;
         }
-        return v.toString().trimmed();
+        const QString text = v.toString().trimmed();
+        if (spansLines(key, text))
+            return std::nullopt;
+        return text;
     }
 
     // A list: either comma-separated (read by QSettings as a list) or space-separated.
@@ -197,6 +200,8 @@ public:
             return std::nullopt;
         const QVariant v = m_values.value(key).value;
         QStringList raw = v.userType() == QMetaType::QStringList ? v.toStringList() : QStringList{v.toString()};
+        if (spansLines(key, raw.join(QLatin1Char(' '))))
+            return std::nullopt;
         QStringList items;
         for (const QString &part : raw)
             items += part.split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
@@ -256,18 +261,35 @@ public:
         return url;
     }
 
+    // QSettings continues a value onto the next lines after an unclosed quote or a trailing
+    // backslash, silently swallowing the keys written there: refuse such values.
+    bool spansLines(const QString &key, const QString &text)
+    {
+        if (!text.contains(QLatin1Char('\n')) && !text.contains(QLatin1Char('\r')))
+            return false;
+        error(key, QStringLiteral("runs over several lines (an unclosed quote or a trailing backslash?); keep each value on its own line"));
+        return true;
+    }
+
     // A PEM file of CA certificates to trust in addition to the system's.
     std::optional<QPair<QString, QList<QSslCertificate>>> caFile(const QString &key)
     {
         const auto path = string(key);
         if (!path || path->isEmpty())
             return std::nullopt;
+        // A regular file of bounded size: /dev/zero or a FIFO must not exhaust or block the agent.
+        constexpr qint64 MaxCaFileBytes = 1024 * 1024;
+        const QFileInfo info(*path);
+        if (info.exists() && (!info.isFile() || info.size() > MaxCaFileBytes)) {
+            error(key, QStringLiteral("'%1' is not a regular file of at most 1 MiB").arg(*path));
+            return std::nullopt;
+        }
         QFile file(*path);
         if (!file.open(QIODevice::ReadOnly)) {
             error(key, QStringLiteral("'%1' cannot be read (%2)").arg(*path, file.errorString()));
             return std::nullopt;
         }
-        const QList<QSslCertificate> certificates = QSslCertificate::fromData(file.readAll(), QSsl::Pem);
+        const QList<QSslCertificate> certificates = QSslCertificate::fromData(file.read(MaxCaFileBytes), QSsl::Pem);
         if (certificates.isEmpty()) {
             error(key, QStringLiteral("'%1' contains no PEM certificate (-----BEGIN CERTIFICATE-----)").arg(*path));
             return std::nullopt;
@@ -285,13 +307,23 @@ private:
 // syntax ourselves first so a typo is reported with its line number instead of vanishing.
 void checkSyntax(const QString &path, const QByteArray &content, QList<ConfigProblem> *problems)
 {
-    const QList<QByteArray> lines = content.split('\n');
+    // QSettings ends a line at LF, CR or CRLF: so does this check.
+    QByteArray normalised = content;
+    normalised.replace("\r\n", "\n");
+    normalised.replace('\r', '\n');
+    const QList<QByteArray> lines = normalised.split('\n');
     static const QRegularExpression section(QStringLiteral("^\\[[^\\]]+\\]$"));
     static const QRegularExpression keyValue(QStringLiteral("^[A-Za-z0-9_.%/-]+\\s*=.*$"));
     for (int i = 0; i < lines.size(); ++i) {
         const QString line = QString::fromUtf8(lines.at(i)).trimmed();
         if (line.isEmpty() || line.startsWith(QLatin1Char(';')) || line.startsWith(QLatin1Char('#')))
             continue;
+        if (line.endsWith(QLatin1Char('\\'))) {
+            // QSettings joins such a line with the next one, silently swallowing what is written there.
+            problems->append({ConfigProblem::Severity::Error, QStringLiteral("%1:%2").arg(path).arg(i + 1), {}, {},
+                              QStringLiteral("ends with a backslash, which joins it with the next line; remove the backslash")});
+            continue;
+        }
         if (section.match(line).hasMatch() || keyValue.match(line).hasMatch())
             continue;
         problems->append({ConfigProblem::Severity::Error, QStringLiteral("%1:%2").arg(path).arg(i + 1), {}, {},

@@ -9,6 +9,7 @@
 #include <QLocalSocket>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,14 +42,15 @@ void IpcConnection::onReadyRead()
         // Read at most up to the cap, so one client cannot make the agent buffer without limit.
         m_buffer += m_socket->read(MaxRequestBytes + 1 - m_buffer.size());
         qsizetype newline;
-        while ((newline = m_buffer.indexOf('\n')) >= 0) {
+        // A message is at most MaxRequestBytes including its newline.
+        while ((newline = m_buffer.indexOf('\n')) >= 0 && newline < MaxRequestBytes) {
             const QByteArray line = m_buffer.left(newline);
             m_buffer.remove(0, newline + 1);
             handleLine(line);
             if (m_socket->state() != QLocalSocket::ConnectedState)
                 return;
         }
-        if (m_buffer.size() > MaxRequestBytes) {
+        if (m_buffer.size() >= MaxRequestBytes) {
             qCWarning(lcIpc) << "closing a connection that sent a message over" << MaxRequestBytes << "bytes";
             sendError(QJsonValue::Null, QStringLiteral("frame_too_large"),
                       QStringLiteral("A message was larger than %1 bytes; the connection is closed.").arg(MaxRequestBytes));
@@ -74,7 +76,9 @@ void IpcConnection::handleLine(const QByteArray &rawLine)
     const QJsonObject message = document.object();
     const QJsonValue id = message.value(QLatin1String("id"));
     const QJsonValue method = message.value(QLatin1String("method"));
-    if (!(id.isDouble() || id.isString())) {
+    // An id is a string or an integer that survives a double exactly (|id| <= 2^53).
+    const bool integerId = id.isDouble() && std::trunc(id.toDouble()) == id.toDouble() && std::fabs(id.toDouble()) <= 9007199254740992.0;
+    if (!(integerId || id.isString())) {
         sendError(QJsonValue::Null, QStringLiteral("bad_request"), QStringLiteral("The request has no 'id' (an integer or a string)."));
         return;
     }

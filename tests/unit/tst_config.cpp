@@ -114,6 +114,10 @@ private Q_SLOTS:
         QTest::newRow("unknown group warns") << QByteArray("[providers.demo]\ntype = oidc\n") << false << false << QStringLiteral("[providers.demo]: unknown group");
         QTest::newRow("ca_file missing") << QByteArray("ca_file = /nonexistent/ca.pem\n" + goodProvider()) << true << true << QStringLiteral("ca_file: '/nonexistent/ca.pem' cannot be read");
         QTest::newRow("provider ca_file not PEM") << QByteArray(goodProvider() + "ca_file = /etc/hostname\n") << false << false << QStringLiteral("contains no PEM certificate");
+        QTest::newRow("unclosed quote swallows the next line") << QByteArray("[provider.demo]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = \"x\nscopes = email\n") << false << false << QStringLiteral("runs over several lines");
+        QTest::newRow("trailing backslash swallows the next line") << QByteArray("[provider.demo]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = x \\\n[provider.evil]\n") << true << true << QStringLiteral("ends with a backslash, which joins it with the next line");
+        QTest::newRow("bare CR hides text") << QByteArray(goodProvider() + "display_name = x\rgarbage\n") << true << true << QStringLiteral("cannot read 'garbage'");
+        QTest::newRow("ca_file is a device") << QByteArray("ca_file = /dev/zero\n" + goodProvider()) << true << true << QStringLiteral("not a regular file of at most 1 MiB");
         QTest::newRow("bad endpoint override") << QByteArray(goodProvider() + "token_endpoint = ftp://x\n") << false << false << QStringLiteral("token_endpoint: 'ftp://x' is not an http(s) URL");
     }
 

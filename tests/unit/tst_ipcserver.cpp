@@ -169,6 +169,8 @@ private Q_SLOTS:
         QTest::newRow("not json") << QByteArray("{nope\n") << QStringLiteral("bad_request");
         QTest::newRow("array") << QByteArray("[1,2]\n") << QStringLiteral("bad_request");
         QTest::newRow("no id") << QByteArray("{\"method\":\"status\"}\n") << QStringLiteral("bad_request");
+        QTest::newRow("fractional id") << QByteArray("{\"id\":1.5,\"method\":\"status\"}\n") << QStringLiteral("bad_request");
+        QTest::newRow("huge id") << QByteArray("{\"id\":1e300,\"method\":\"status\"}\n") << QStringLiteral("bad_request");
         QTest::newRow("no method") << QByteArray("{\"id\":7}\n") << QStringLiteral("bad_request");
         QTest::newRow("params not an object") << QByteArray("{\"id\":7,\"method\":\"status\",\"params\":3}\n") << QStringLiteral("bad_request");
         QTest::newRow("unknown method") << QByteArray("{\"id\":7,\"method\":\"fly\"}\n") << QStringLiteral("unknown_method");
@@ -219,6 +221,21 @@ private Q_SLOTS:
         Client other(m_server->socketPath());
         other.send(1, QStringLiteral("status"));
         QVERIFY(other.response(1).contains(QLatin1String("result")));
+    }
+
+    void frameCapIncludesTheNewline()
+    {
+        // Exactly MaxRequestBytes with its newline: accepted. One byte more: refused.
+        const QByteArray head = "{\"id\":1,\"method\":\"status\",\"pad\":\"";
+        const QByteArray tail = "\"}";
+        const QByteArray fits = head + QByteArray(IpcConnection::MaxRequestBytes - 1 - head.size() - tail.size(), 'x') + tail + '\n';
+        QCOMPARE(fits.size(), IpcConnection::MaxRequestBytes);
+        Client client(m_server->socketPath());
+        client.sendRaw(fits);
+        QVERIFY(client.response(1).contains(QLatin1String("result")));
+        Client other(m_server->socketPath());
+        other.sendRaw(fits.left(fits.size() - 2) + "x\"}\n");
+        QCOMPARE(errorCode(other.next([](const QJsonObject &m) { return m.contains(QLatin1String("error")); })), QStringLiteral("frame_too_large"));
     }
 
     void secondAgentRefuses()

@@ -78,6 +78,10 @@ private Q_SLOTS:
         QTest::newRow("garbage") << QByteArray("\x16\x03\x01\x02\x01\r\n\r\n") << Result::BadRequest;
         QTest::newRow("header without colon") << QByteArray("GET " + Path + " HTTP/1.1\r\nHost: " + Host + "\r\nnonsense\r\n\r\n") << Result::BadRequest;
         QTest::newRow("too large") << QByteArray("GET " + Path + "?x=" + QByteArray(9000, 'a') + " HTTP/1.1\r\nHost: " + Host + "\r\n\r\n") << Result::HeadersTooLarge;
+        QTest::newRow("space before colon") << QByteArray("GET " + Path + " HTTP/1.1\r\nHost : " + Host + "\r\n\r\n") << Result::BadRequest;
+        QTest::newRow("control character in header name") << QByteArray("GET " + Path + " HTTP/1.1\r\n\x0bHost: " + Host + "\r\n\r\n") << Result::BadRequest;
+        QTest::newRow("malformed percent escape") << get(Path + "?code=%zz&state=1") << Result::BadRequest;
+        QTest::newRow("truncated percent escape") << get(Path + "?code=a%2") << Result::BadRequest;
         QTest::newRow("too large, unfinished") << QByteArray("GET " + Path + "?x=" + QByteArray(9000, 'a')) << Result::HeadersTooLarge;
     }
 
@@ -89,6 +93,26 @@ private Q_SLOTS:
         QCOMPARE(parsed.result, result);
         // Nothing from the query ever reaches the reason (it is logged).
         QVERIFY(!parsed.reason.contains(QStringLiteral("abc")));
+    }
+
+    void reasonNeverEchoesTheQuery()
+    {
+        // A parameter name is the sender's text: it must not reach the log, even with a newline in it.
+        const CallbackRequest parsed = CallbackRequest::parse(get(Path + "?%0Afake%20log%20line=1&%0Afake%20log%20line=2"), Path, Host);
+        QCOMPARE(parsed.result, Result::BadRequest);
+        QVERIFY(!parsed.reason.contains(QStringLiteral("fake")));
+        QVERIFY(!parsed.reason.contains(QLatin1Char('\n')));
+    }
+
+    void answerDoesNotDependOnSplitNearTheCap()
+    {
+        // The blank line ends exactly at the cap: a read that stops inside "\r\n\r\n" must wait for
+        // more, not answer 431 to a request that is acceptable whole.
+        QByteArray request = "GET " + Path + " HTTP/1.1\r\nHost: " + Host + "\r\nX-Pad: ";
+        request += QByteArray(CallbackRequest::MaxHeaderBytes - request.size(), 'p') + "\r\n\r\n";
+        QCOMPARE(CallbackRequest::parse(request, Path, Host).result, Result::Ok);
+        for (qsizetype cut = request.size() - 4; cut < request.size(); ++cut)
+            QCOMPARE(CallbackRequest::parse(request.left(cut), Path, Host).result, Result::Incomplete);
     }
 
     void decodesParameters()
