@@ -173,7 +173,7 @@ static void put_padded(const char *text, int width)
 
 static int connect_agent(context *ctl)
 {
-    signet_error err;
+    signet_error err = {0};
     ctl->client = signet_client_connect(ctl->socket_path, &err);
     return ctl->client ? 0 : fail(&err);
 }
@@ -186,7 +186,7 @@ static int quick_call(context *ctl, const char *method, json_t *params, json_t *
         if (status != 0)
             return status;
     }
-    signet_error err;
+    signet_error err = {0};
     *result = signet_client_call(ctl->client, method, params, QUICK_TIMEOUT_MS, NULL, NULL, &err);
     return *result ? 0 : fail(&err);
 }
@@ -671,7 +671,7 @@ static void on_signin_message(json_t *message, void *user_data)
 /* The provider's display name from `providers`, or NULL when the agent does not list it. */
 static char *provider_display_name(context *ctl, const char *id, int *status)
 {
-    signet_error err;
+    signet_error err = {0};
     *status = 0;
     json_t *result = signet_client_call(ctl->client, "providers", NULL, QUICK_TIMEOUT_MS, NULL, NULL, &err);
     if (!result) {
@@ -711,9 +711,16 @@ static int run_signin(context *ctl, char **args)
 
     signin_progress progress = {.ctl = ctl, .provider_name = display_name ? display_name : provider};
     json_t *params = json_pack("{s:s}", "provider", provider);
-    signet_error err;
+    signet_error err = {0};
+    if (!params) {
+        /* json_pack refuses strings that are not UTF-8. */
+        fprintf(stderr, "signetctl: the provider id must be UTF-8 text; see 'signetctl providers'\n");
+        release_interrupts(ctl);
+        free(display_name);
+        return SIGNET_EXIT_USAGE;
+    }
     /* No timeout: the agent ends the sign-in itself when its one-time state expires. */
-    json_t *result = params ? signet_client_call(ctl->client, "signin", params, -1, on_signin_message, &progress, &err) : NULL;
+    json_t *result = signet_client_call(ctl->client, "signin", params, -1, on_signin_message, &progress, &err);
     json_decref(params);
     free(progress.shown_url);
 
@@ -825,7 +832,7 @@ static int run_watch(context *ctl, char **args)
     if (status != 0)
         return status;
     for (;;) {
-        signet_error err;
+        signet_error err = {0};
         json_t *message = signet_client_read(ctl->client, -1, &err);
         if (!message) {
             if (err.kind == SIGNET_ERROR_PROTOCOL && signet_client_is_usable(ctl->client)) {

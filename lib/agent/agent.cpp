@@ -60,6 +60,7 @@ void Agent::attach(IpcConnection *connection)
     connect(connection, &IpcConnection::closed, this, [this, connection] {
         m_connections.removeAll(connection);
         m_connections.removeAll(nullptr);
+        m_waiters.removeIf([connection](const Waiter &waiter) { return waiter.connection == connection || !waiter.connection; });
     });
 }
 
@@ -211,6 +212,13 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
             return;
         }
         // Same provider: join the running attempt (one browser tab, not two states racing).
+        // One waiting request per connection, or one client could grow the list without bound.
+        for (const Waiter &waiter : std::as_const(m_waiters)) {
+            if (waiter.connection == connection) {
+                connection->sendError(id, QStringLiteral("busy"), tr("This connection already waits for this sign-in (request %1).").arg(waiter.id.toVariant().toString()));
+                return;
+            }
+        }
         m_waiters.append({connection, id});
         if (m_attempt->authorizationUrl().isValid()) {
             connection->sendEvent(QStringLiteral("authorization-url"),
@@ -274,7 +282,9 @@ void Agent::onAttemptFinished()
 
 void Agent::broadcast(const QString &event, const QJsonObject &data)
 {
-    for (const auto &connection : std::as_const(m_connections)) {
+    // A copy: sending may close a connection, which removes it from m_connections.
+    const QList<QPointer<IpcConnection>> connections = m_connections;
+    for (const auto &connection : connections) {
         if (connection && connection->subscriptions.contains(event))
             connection->sendEvent(event, data);
     }

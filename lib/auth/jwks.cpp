@@ -410,7 +410,7 @@ void JwksCache::onReplyFinished(QNetworkReply *reply, quint64 generation)
     m_reply = nullptr;
     const JsonResponse response = JsonResponse::fromReply(reply);
     const QString url = m_uri.toString();
-    if (response.isNetworkFailure() || response.failure == JsonResponse::Failure::TooLarge) {
+    if (response.isNetworkFailure()) {
         finish({JwksError::Code::Unreachable,
                 QStringLiteral("Could not fetch the signing keys of %1 from %2: %3. Check your network connection and try again.").arg(m_providerName, url, response.detail)});
         return;

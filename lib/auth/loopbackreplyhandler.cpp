@@ -113,7 +113,7 @@ LoopbackListener::Page LoopbackReplyHandler::onCallback(const CallbackRequest &r
 
 SignInError LoopbackReplyHandler::checkTokenResponse(const JsonResponse &response, bool openidRequested, const QString &providerName)
 {
-    if (response.isNetworkFailure() || response.failure == JsonResponse::Failure::TooLarge) {
+    if (response.isNetworkFailure()) {
         return {SignInError::Code::ProviderUnreachable,
                 tr("Could not finish the sign-in with %1: %2. Check your network connection and try again.").arg(providerName, response.detail)};
     }

@@ -97,11 +97,17 @@ void SignInAttempt::onDiscoveryFinished()
     if (m_provider.userinfoEndpoint.isValid())
         m_metadata.userinfoEndpoint = m_provider.userinfoEndpoint;
 
-    // The browser must talk to the provider over https (plain http only for a loopback provider).
-    for (const QUrl &endpoint : {m_metadata.authorizationEndpoint, m_metadata.tokenEndpoint}) {
-        if (endpoint.scheme() != QLatin1String("https") && !isLoopback(endpoint)) {
-            fail({SignInError::Code::ProviderError, tr("%1 publishes an endpoint without https (%2); Signet refuses to send a sign-in over it. Ask IT.")
-                                                        .arg(m_provider.displayName, endpoint.toString(QUrl::RemoveQuery))});
+    // Every endpoint is https. Plain http only when the configured issuer itself is a loopback
+    // http URL (the demo and tests) and the endpoint is on loopback too: a discovery document
+    // must not be able to send the browser, the code or a token anywhere in clear text.
+    const bool loopbackProvider = m_provider.issuer.scheme() == QLatin1String("http") && isLoopback(m_provider.issuer);
+    for (const QUrl &endpoint : {m_metadata.authorizationEndpoint, m_metadata.tokenEndpoint, m_metadata.userinfoEndpoint, m_metadata.jwksUri}) {
+        if (!endpoint.isValid())
+            continue;
+        const bool acceptable = endpoint.scheme() == QLatin1String("https") || (loopbackProvider && endpoint.scheme() == QLatin1String("http") && isLoopback(endpoint));
+        if (!acceptable) {
+            fail({SignInError::Code::ProviderError, tr("%1 publishes an endpoint without https (%2); Signet refuses to use it. Ask IT.")
+                                                        .arg(m_provider.displayName, endpoint.toString(QUrl::RemoveQuery | QUrl::RemoveUserInfo))});
             return;
         }
     }
@@ -142,25 +148,33 @@ void SignInAttempt::onDiscoveryFinished()
     // Qt 6.4's default state is 8 characters from a time-seeded generator: never use it.
     m_flow->setState(m_state);
 
+    // The code as the browser brought it (decoded); a secret from here on.
+    connect(m_handler, &QAbstractOAuthReplyHandler::callbackReceived, this, [this](const QVariantMap &values) {
+        m_authorizationCode = values.value(QStringLiteral("code")).toString();
+        SecretRedactor::addSecret(m_authorizationCode);
+    });
+
     const QByteArray challenge = Pkce::challengeFor(m_codeVerifier);
-    const QString nonce = m_nonce;
-    const QByteArray verifier = m_codeVerifier;
-    m_flow->setModifyParametersFunction([challenge, nonce, verifier](QAbstractOAuth::Stage stage, QMultiMap<QString, QVariant> *parameters) {
+    // Qt 6.4 builds both requests with QUrlQuery, which leaves '+' and '%XX' in a value as they
+    // are: a raw '+' arrives as a space, "%41" as "A". So every value that can hold such
+    // characters is handed over percent-encoded exactly once, from its decoded form.
+    auto encoded = [](const QString &value) { return QString::fromLatin1(QUrl::toPercentEncoding(value)); };
+    m_flow->setModifyParametersFunction([this, challenge, encoded](QAbstractOAuth::Stage stage, QMultiMap<QString, QVariant> *parameters) {
         switch (stage) {
         case QAbstractOAuth::Stage::RequestingAuthorization:
             // RFC 7636 §4.3 (Qt < 6.8 has no PKCE) and OpenID Connect Core §3.1.2.1 (nonce).
             parameters->insert(QStringLiteral("code_challenge"), QString::fromLatin1(challenge));
             parameters->insert(QStringLiteral("code_challenge_method"), QStringLiteral("S256"));
-            parameters->insert(QStringLiteral("nonce"), nonce);
+            parameters->insert(QStringLiteral("nonce"), m_nonce);
+            parameters->replace(QStringLiteral("client_id"), encoded(m_provider.clientId));
             break;
-        case QAbstractOAuth::Stage::RequestingAccessToken: {
-            parameters->insert(QStringLiteral("code_verifier"), QString::fromLatin1(verifier));
-            // Qt 6.4 percent-encodes the code and then encodes the form again ("4/0A" arrives as
-            // "4%252F0A"). Hand it over encoded exactly once, like Qt does with redirect_uri.
-            const QString code = parameters->value(QStringLiteral("code")).toString();
-            parameters->replace(QStringLiteral("code"), QString::fromLatin1(QUrl::toPercentEncoding(QUrl::fromPercentEncoding(code.toUtf8()))));
+        case QAbstractOAuth::Stage::RequestingAccessToken:
+            parameters->insert(QStringLiteral("code_verifier"), QString::fromLatin1(m_codeVerifier));
+            parameters->replace(QStringLiteral("code"), encoded(m_authorizationCode));
+            parameters->replace(QStringLiteral("client_id"), encoded(m_provider.clientId));
+            if (parameters->contains(QStringLiteral("client_secret")))
+                parameters->replace(QStringLiteral("client_secret"), encoded(m_provider.clientSecret));
             break;
-        }
         default:
             break;
         }
@@ -187,7 +201,10 @@ void SignInAttempt::onGranted()
     m_tokens.refreshToken = m_flow->refreshToken();
     m_tokens.idToken = m_flow->extraTokens().value(QStringLiteral("id_token")).toString();
     m_tokens.accessTokenExpiresAt = m_flow->expirationAt();
+    // RFC 6749 §5.1: a response without "scope" granted what was asked for.
     m_tokens.scopes = m_flow->scope().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    if (m_tokens.scopes.isEmpty())
+        m_tokens.scopes = m_provider.scopes;
     SecretRedactor::addSecret(m_tokens.accessToken);
     SecretRedactor::addSecret(m_tokens.refreshToken);
     SecretRedactor::addSecret(m_tokens.idToken);
@@ -263,7 +280,7 @@ void SignInAttempt::onUserinfoFinished()
     if (m_finished)
         return;
     const JsonResponse response = JsonResponse::fromReply(reply);
-    if (response.isNetworkFailure() || response.failure == JsonResponse::Failure::TooLarge) {
+    if (response.isNetworkFailure()) {
         fail({SignInError::Code::ProviderUnreachable,
               tr("Could not fetch your profile from %1: %2. Check your network connection and try again.").arg(m_provider.displayName, response.detail)});
         return;
@@ -288,15 +305,24 @@ void SignInAttempt::finishWithIdentity(const QJsonObject &userinfo)
         const QJsonValue value = userinfo.value(QLatin1String(name));
         return value.isUndefined() ? m_idTokenClaims.value(QLatin1String(name)) : value;
     };
+    // Bounded, so the identity always fits in a protocol message; an over-long value is dropped,
+    // not cut (a shortened e-mail address would be somebody else's).
+    auto text = [&](const char *name) {
+        const QString value = claim(name).toString();
+        if (value.size() <= MaxClaimLength)
+            return value;
+        qCWarning(lcAuth) << "ignored an over-long" << name << "claim";
+        return QString();
+    };
     const QDateTime now = QDateTime::currentDateTimeUtc();
     m_identity.provider = m_provider.id;
     m_identity.issuer = m_metadata.issuer.toString();
     m_identity.subject = m_idTokenClaims.value(QLatin1String("sub")).toString();
-    m_identity.email = claim("email").toString();
+    m_identity.email = text("email");
     // Only a JSON true counts; some providers send the string "true" — not accepted here.
     m_identity.emailVerified = claim("email_verified").toBool(false);
-    m_identity.name = claim("name").toString();
-    m_identity.picture = claim("picture").toString();
+    m_identity.name = text("name");
+    m_identity.picture = text("picture");
     m_identity.signedInAt = now;
     m_identity.expiresAt = now.addSecs(m_sessionAge.count());
     succeed();
@@ -313,6 +339,9 @@ void SignInAttempt::fail(const SignInError &error)
         m_handler->close();
     if (m_userinfoReply)
         m_userinfoReply->abort();
+    SecretRedactor::removeSecret(m_tokens.accessToken);
+    SecretRedactor::removeSecret(m_tokens.refreshToken);
+    SecretRedactor::removeSecret(m_tokens.idToken);
     m_tokens = {};
     forgetSecrets();
     qCInfo(lcAuth).noquote() << "sign-in for provider" << m_provider.id << "failed:" << SignInError::codeName(error.code);
@@ -329,10 +358,11 @@ void SignInAttempt::succeed()
 
 void SignInAttempt::forgetSecrets()
 {
-    // The state and verifier are dead once the attempt ends; tokens stay registered with the
-    // redactor for as long as the process may still hold copies of them (they are cheap to keep).
+    // The state, verifier and code are dead once the attempt ends. Tokens of a successful attempt
+    // stay registered: the session holds them, and Session unregisters them when it ends.
     SecretRedactor::removeSecret(m_state);
     SecretRedactor::removeSecret(QString::fromLatin1(m_codeVerifier));
+    SecretRedactor::removeSecret(m_authorizationCode);
     m_codeVerifier.fill('\0');
     m_codeVerifier.clear();
 }

@@ -66,6 +66,8 @@ public:
     const TokenSet &tokens() const { return m_tokens; }
     const SignInError &error() const { return m_error; }
 
+    static constexpr qsizetype MaxClaimLength = 2048;
+
 Q_SIGNALS:
     void authorizationUrlReady(const QUrl &url);
     void finished();
@@ -101,6 +103,7 @@ private:
     QString m_state;
     QString m_nonce;
     QByteArray m_codeVerifier;
+    QString m_authorizationCode;
 
     QUrl m_authorizationUrl;
     Identity m_identity;

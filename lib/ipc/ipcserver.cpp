@@ -78,8 +78,8 @@ void IpcConnection::handleLine(const QByteArray &rawLine)
     const QJsonValue method = message.value(QLatin1String("method"));
     // An id is a string or an integer that survives a double exactly (|id| <= 2^53).
     const bool integerId = id.isDouble() && std::trunc(id.toDouble()) == id.toDouble() && std::fabs(id.toDouble()) <= 9007199254740992.0;
-    if (!(integerId || id.isString())) {
-        sendError(QJsonValue::Null, QStringLiteral("bad_request"), QStringLiteral("The request has no 'id' (an integer or a string)."));
+    if (!(integerId || (id.isString() && id.toString().size() <= MaxIdLength))) {
+        sendError(QJsonValue::Null, QStringLiteral("bad_request"), QStringLiteral("The request has no 'id' (an integer, or a string of at most %1 characters).").arg(MaxIdLength));
         return;
     }
     if (!method.isString() || method.toString().isEmpty()) {
@@ -100,14 +100,20 @@ void IpcConnection::write(const QJsonObject &message)
         return;
     QByteArray line = QJsonDocument(message).toJson(QJsonDocument::Compact);
     if (line.size() >= MaxResponseBytes) {
-        qCWarning(lcIpc) << "refusing to send a message over the protocol's size cap";
-        return;
+        // Never silently: the client would wait for this answer forever.
+        qCWarning(lcIpc) << "a message was over the protocol's size cap; sending an error instead";
+        QJsonObject error{{QStringLiteral("code"), QStringLiteral("internal")},
+                          {QStringLiteral("message"), QStringLiteral("The answer was larger than the protocol allows (%1 bytes).").arg(MaxResponseBytes)}};
+        QJsonObject replacement{{QStringLiteral("error"), error}};
+        replacement.insert(QStringLiteral("id"), message.contains(QLatin1String("id")) ? message.value(QLatin1String("id")) : QJsonValue(QJsonValue::Null));
+        line = QJsonDocument(replacement).toJson(QJsonDocument::Compact);
     }
     line += '\n';
     m_socket->write(line);
     if (m_socket->bytesToWrite() > MaxUnsentBytes) {
         qCWarning(lcIpc) << "closing a connection whose client does not read";
-        m_socket->abort();
+        // Later, not inside this send: callers may be iterating over connections.
+        QMetaObject::invokeMethod(m_socket, &QLocalSocket::abort, Qt::QueuedConnection);
     }
 }
 
@@ -229,6 +235,12 @@ void IpcServer::onNewConnection()
             continue;
         }
 #endif
+        if (connections().size() >= MaxConnections) {
+            qCWarning(lcIpc) << "refused a connection: already" << MaxConnections << "clients";
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
         auto *connection = new IpcConnection(socket, this);
         Q_EMIT newConnection(connection);
     }

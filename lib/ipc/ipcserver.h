@@ -31,8 +31,10 @@ public:
 
     static constexpr qint64 MaxRequestBytes = 64 * 1024;
     static constexpr qint64 MaxResponseBytes = 1024 * 1024;
-    // A client that leaves this much unread is not reading: drop it rather than grow without bound.
-    static constexpr qint64 MaxUnsentBytes = 4 * 1024 * 1024;
+    // A client that leaves more than one full message unread is not reading: drop it rather than
+    // grow without bound.
+    static constexpr qint64 MaxUnsentBytes = 2 * MaxResponseBytes;
+    static constexpr qsizetype MaxIdLength = 256;
 
 Q_SIGNALS:
     void requestReceived(const QJsonValue &id, const QString &method, const QJsonObject &params);
@@ -66,6 +68,10 @@ public:
     bool listen(const QString &runtimeDirectory, QString *errorMessage);
 
     QString socketPath() const { return m_socketPath; }
+
+    // Companion apps on one desktop: far fewer. Each may hold up to MaxUnsentBytes, so this
+    // bounds the agent's memory for clients that do not read.
+    static constexpr int MaxConnections = 256;
     QList<IpcConnection *> connections() const;
 
 Q_SIGNALS:

@@ -21,7 +21,10 @@ BoundedNetworkAccessManager::BoundedNetworkAccessManager(std::chrono::seconds to
 {
     // Corporate networks: honour the system proxy (and http(s)_proxy in the environment).
     QNetworkProxyFactory::setUseSystemConfiguration(true);
-    setRedirectPolicy(QNetworkRequest::NoLessSafeRedirectPolicy);
+    // No redirects at all: a token request redirected elsewhere would carry the code, the PKCE
+    // verifier and the client secret to whoever the redirect names; a userinfo request, the
+    // access token. A 3xx is an answer like any other non-2xx (a provider error).
+    setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
 }
 
 void BoundedNetworkAccessManager::setExtraCaCertificates(const QList<QSslCertificate> &certificates)

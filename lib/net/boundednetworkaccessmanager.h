@@ -50,6 +50,7 @@ struct JsonResponse {
     QString detail;    // a short description of the failure for messages
 
     bool ok() const { return failure == Failure::None; }
+    // Could not talk to the provider at all (as opposed to: it answered something unusable).
     bool isNetworkFailure() const { return failure == Failure::Unreachable || failure == Failure::Timeout || failure == Failure::Tls; }
 
     static JsonResponse fromReply(QNetworkReply *reply);

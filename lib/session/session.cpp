@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include "logging/logging.h"
+#include "logging/secretredactor.h"
 
 namespace Signet {
 
@@ -13,6 +14,9 @@ Session::Session(QObject *parent)
 
 void Session::start(const Identity &identity, const TokenSet &tokens)
 {
+    // A new sign-in replaces the old one: its tokens are no longer held.
+    for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
+        SecretRedactor::removeSecret(secret);
     m_identity = identity;
     m_tokens = tokens;
     const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt);
@@ -27,6 +31,8 @@ bool Session::end(EndReason reason)
     if (!m_identity.isValid())
         return false;
     const QString provider = m_identity.provider;
+    for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
+        SecretRedactor::removeSecret(secret);
     m_identity = {};
     m_tokens = {};
     m_expiry.stop();

@@ -170,6 +170,7 @@ private Q_SLOTS:
         QTest::newRow("array") << QByteArray("[1,2]\n") << QStringLiteral("bad_request");
         QTest::newRow("no id") << QByteArray("{\"method\":\"status\"}\n") << QStringLiteral("bad_request");
         QTest::newRow("fractional id") << QByteArray("{\"id\":1.5,\"method\":\"status\"}\n") << QStringLiteral("bad_request");
+        QTest::newRow("over-long string id") << QByteArray("{\"id\":\"" + QByteArray(300, 'i') + "\",\"method\":\"status\"}\n") << QStringLiteral("bad_request");
         QTest::newRow("huge id") << QByteArray("{\"id\":1e300,\"method\":\"status\"}\n") << QStringLiteral("bad_request");
         QTest::newRow("no method") << QByteArray("{\"id\":7}\n") << QStringLiteral("bad_request");
         QTest::newRow("params not an object") << QByteArray("{\"id\":7,\"method\":\"status\",\"params\":3}\n") << QStringLiteral("bad_request");
@@ -293,6 +294,8 @@ private Q_SLOTS:
         QCOMPARE(status.value(QLatin1String("signin")).toObject().value(QLatin1String("provider")).toString(), QStringLiteral("silent"));
 
         second.send(5, QStringLiteral("signin"), {{QStringLiteral("provider"), QStringLiteral("silent")}}); // joins
+        second.send(6, QStringLiteral("signin"), {{QStringLiteral("provider"), QStringLiteral("silent")}}); // the same connection again
+        QCOMPARE(errorCode(second.response(6)), QStringLiteral("busy"));
         other.send(1, QStringLiteral("signin"), {{QStringLiteral("provider"), QStringLiteral("gone")}});   // busy
         QCOMPARE(errorCode(other.response(1)), QStringLiteral("busy"));
 

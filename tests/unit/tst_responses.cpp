@@ -91,7 +91,7 @@ private Q_SLOTS:
         QTest::newRow("no id token without openid") << F::None << 200 << QByteArray("{\"access_token\":\"a\",\"token_type\":\"Bearer\"}") << false << Code::None;
         QTest::newRow("unreachable") << F::Unreachable << 0 << QByteArray() << true << Code::ProviderUnreachable;
         QTest::newRow("timeout") << F::Timeout << 0 << QByteArray() << true << Code::ProviderUnreachable;
-        QTest::newRow("too large") << F::TooLarge << 200 << QByteArray() << true << Code::ProviderUnreachable;
+        QTest::newRow("too large is the provider's fault") << F::TooLarge << 200 << QByteArray() << true << Code::ProviderError;
         QTest::newRow("tls") << F::Tls << 0 << QByteArray() << true << Code::ProviderUnreachable;
     }
 

@@ -142,6 +142,12 @@ private:
             timer->start(200);
             return;
         }
+        if (status >= 300 && status < 400) {
+            // A redirect: the body names where to.
+            socket->write("HTTP/1.1 " + QByteArray::number(status) + " X\r\nLocation: " + body + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            socket->disconnectFromHost();
+            return;
+        }
         socket->write("HTTP/1.1 " + QByteArray::number(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
                       "\r\nConnection: close\r\n\r\n" + body);
         socket->disconnectFromHost();
@@ -299,6 +305,9 @@ private Q_SLOTS:
         QTest::newRow("token endpoint hangs") << QStringLiteral("token-hangs") << none << none << Code::ProviderUnreachable << QStringLiteral("no answer in time") << 1 << 0;
         QTest::newRow("token endpoint trickles (total deadline)") << QStringLiteral("token-trickles") << none << none << Code::ProviderUnreachable << QStringLiteral("no answer in time") << 1 << 0;
         QTest::newRow("discovery document too large") << QStringLiteral("discovery-huge") << none << none << Code::ProviderError << QStringLiteral("larger than 1048576 bytes") << 0 << 0;
+        QTest::newRow("token endpoint redirects elsewhere") << QStringLiteral("token-redirect") << none << none << Code::ProviderError << QStringLiteral("HTTP status 307") << 1 << 0;
+        QTest::newRow("userinfo redirects elsewhere") << QStringLiteral("userinfo-redirect") << none << none << Code::ProviderError << QStringLiteral("HTTP status 302") << 1 << 1;
+        QTest::newRow("userinfo over plain http elsewhere") << QStringLiteral("userinfo-http") << none << none << Code::ProviderError << QStringLiteral("without https") << 0 << 0;
         QTest::newRow("keys unreachable") << QStringLiteral("jwks-hangs") << none << none << Code::ProviderUnreachable << QString() << 1 << 0;
 
         // One row per ID-token rule (OpenID Connect Core §3.1.3.7, RFC 8725): the token endpoint
@@ -334,6 +343,8 @@ private Q_SLOTS:
         QFETCH(int, userinfoRequests);
 
         FakeProvider fake;
+        FakeProvider thief; // another origin a redirect may point at: it must never be asked anything
+        thief.answers["/steal"] = {200, "{}"};
         fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery()};
         fake.answers["/me"] = {200, "{\"sub\":\"u-1\"}"};
         if (scenario == QLatin1String("wrong-issuer"))
@@ -350,7 +361,13 @@ private Q_SLOTS:
             fake.answers.remove("/jwks");
         else if (scenario == QLatin1String("userinfo-401"))
             fake.answers["/me"] = {401, "{\"error\":\"invalid_token\"}"};
-        else if (scenario == QLatin1String("discovery-huge"))
+        else if (scenario == QLatin1String("userinfo-redirect"))
+            fake.answers["/me"] = {302, thief.issuer().toLatin1() + "/steal"};
+        else if (scenario == QLatin1String("userinfo-http")) {
+            QJsonObject document = QJsonDocument::fromJson(fake.discovery()).object();
+            document.insert(QStringLiteral("userinfo_endpoint"), QStringLiteral("http://192.0.2.2/me"));
+            fake.answers["/.well-known/openid-configuration"] = {200, QJsonDocument(document).toJson()};
+        } else if (scenario == QLatin1String("discovery-huge"))
             fake.answers["/.well-known/openid-configuration"] = {200, "{\"pad\":\"" + QByteArray(1100 * 1024, 'x') + "\"}"};
 
         ProviderConfig provider = providerFor(fake);
@@ -381,7 +398,9 @@ private Q_SLOTS:
                 tokenBody = "{\"access_token\":\"at-1\",\"token_type\":\"mac\",\"id_token\":\"" + idToken + "\"}";
             else if (scenario == QLatin1String("no-id-token"))
                 tokenBody = "{\"access_token\":\"at-1\",\"token_type\":\"Bearer\"}";
-            if (scenario == QLatin1String("token-trickles"))
+            if (scenario == QLatin1String("token-redirect"))
+                fake.answers["/token"] = {307, thief.issuer().toLatin1() + "/steal"};
+            else if (scenario == QLatin1String("token-trickles"))
                 fake.answers["/token"] = {FakeProvider::Trickle, {}};
             else if (scenario != QLatin1String("token-hangs"))
                 fake.answers["/token"] = {200, tokenBody};
@@ -395,12 +414,38 @@ private Q_SLOTS:
         QVERIFY2(attempt.error().message.contains(message), qPrintable(attempt.error().message));
         QCOMPARE(fake.count("/token"), tokenRequests);
         QCOMPARE(fake.count("/me"), userinfoRequests);
+        QCOMPARE(thief.requests.size(), 0);
         QVERIFY(attempt.tokens().accessToken.isEmpty()); // nothing kept from a failed attempt
         QVERIFY(!attempt.error().message.contains(QStringLiteral("c0de")));
         // A refused ID token names the rule that failed, for programs and logs.
         QCOMPARE(!attempt.error().check.isEmpty(), scenario.startsWith(QLatin1String("id-token")));
         if (QByteArray(QTest::currentDataTag()).contains("nonce"))
             QCOMPARE(attempt.error().check, QStringLiteral("nonce"));
+    }
+
+    void specialCharactersArriveIntact()
+    {
+        // Qt 6.4 leaves '+' and '%XX' in parameter values as they are; Signet must not.
+        FakeProvider fake;
+        fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery()};
+        fake.answers["/me"] = {200, "{\"sub\":\"u-1\"}"};
+        ProviderConfig provider = providerFor(fake);
+        provider.clientId = QStringLiteral("app+1%41 x");
+        provider.clientSecret = QStringLiteral("ab+cd/ef%41gh&x=y");
+        SignInAttempt attempt(provider, 60s, 3600s);
+        QString authorizationClientId;
+        connect(&attempt, &SignInAttempt::authorizationUrlReady, this, [&](const QUrl &url) {
+            authorizationClientId = QUrlQuery(url).queryItemValue(QStringLiteral("client_id"), QUrl::FullyDecoded);
+        });
+        QVERIFY(completeSignIn(fake, attempt, [&](const QString &nonce) {
+            return fake.idToken(nonce, QJsonObject{{QStringLiteral("aud"), provider.clientId}});
+        }));
+        QVERIFY2(!attempt.error().isError(), qPrintable(attempt.error().message));
+        QCOMPARE(authorizationClientId, provider.clientId);
+        const QByteArray body = fake.last("/token").body;
+        QCOMPARE(formValue(body, QStringLiteral("client_id")), provider.clientId);
+        QCOMPARE(formValue(body, QStringLiteral("client_secret")), provider.clientSecret);
+        QCOMPARE(formValue(body, QStringLiteral("code")), QStringLiteral("c"));
     }
 
     void keyRotationIsFollowedOnce()
