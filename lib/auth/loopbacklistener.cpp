@@ -12,6 +12,7 @@ namespace Signet {
 namespace {
 const char BufferProperty[] = "signet_request";
 const char AnsweredProperty[] = "signet_answered";
+const char IdleTimerName[] = "signet_idle";
 
 QByteArray reasonPhrase(int status)
 {
@@ -100,15 +101,26 @@ void LoopbackListener::onNewConnection()
 {
     while (QTcpSocket *socket = m_server->nextPendingConnection()) {
         socket->setParent(this);
-        if (findChildren<QTcpSocket *>().size() > MaxConnections) {
-            socket->abort();
-            socket->deleteLater();
-            continue;
+        // Full: make room by dropping the oldest connection that has not sent a request yet.
+        // Refusing the newcomer instead would let anyone on this machine who holds a few idle
+        // connections keep the browser's redirect out for as long as they like.
+        const auto sockets = findChildren<QTcpSocket *>(Qt::FindDirectChildrenOnly);
+        if (sockets.size() > MaxConnections) {
+            for (QTcpSocket *candidate : sockets) {
+                if (candidate != socket && !candidate->property(AnsweredProperty).toBool()) {
+                    qCInfo(lcLoopback) << "dropped an idle connection to the sign-in listener to make room";
+                    candidate->abort();
+                    candidate->deleteLater();
+                    candidate->setParent(nullptr);
+                    break;
+                }
+            }
         }
         // Slow or idle clients do not get to hold the listener.
         auto *idle = new QTimer(socket);
+        idle->setObjectName(QLatin1String(IdleTimerName));
         idle->setSingleShot(true);
-        connect(idle, &QTimer::timeout, socket, [this, socket] {
+        connect(idle, &QTimer::timeout, this, [this, socket] {
             respond(socket, {408, tr("Request timeout"), tr("The request took too long.")});
         });
         idle->start(IdleTimeoutMs);
@@ -119,10 +131,6 @@ void LoopbackListener::onNewConnection()
 
 void LoopbackListener::onReadyRead(QTcpSocket *socket)
 {
-    if (socket->property(AnsweredProperty).toBool()) {
-        socket->readAll();
-        return;
-    }
     QByteArray buffer = socket->property(BufferProperty).toByteArray();
     buffer += socket->read(CallbackRequest::MaxHeaderBytes + 4 - buffer.size());
     socket->setProperty(BufferProperty, buffer);
@@ -171,6 +179,18 @@ void LoopbackListener::respond(QTcpSocket *socket, const Page &page)
     response += "\r\n" + body;
     socket->write(response);
     socket->disconnectFromHost();
+
+    // The answer must reach the browser even when this listener goes away right now (the request
+    // that ends a sign-in ends the attempt that owns us): the socket leaves our ownership and
+    // deletes itself once the page is out, or after a bounded wait for a reader that stalls.
+    delete socket->findChild<QTimer *>(QLatin1String(IdleTimerName), Qt::FindDirectChildrenOnly);
+    disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
+    connect(socket, &QTcpSocket::readyRead, socket, [socket] { socket->readAll(); });
+    socket->setParent(nullptr);
+    QTimer::singleShot(IdleTimeoutMs, socket, [socket] {
+        socket->abort();
+        socket->deleteLater();
+    });
 }
 
 } // namespace Signet

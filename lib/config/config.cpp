@@ -242,20 +242,22 @@ public:
         if (!text)
             return std::nullopt;
         const QUrl url(*text, QUrl::StrictMode);
+        // Problems name the URL without the parts that may carry a password or a token.
+        const QString shown = QUrl(*text).toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery | QUrl::RemoveFragment).left(200);
         if (!url.isValid() || url.host().isEmpty() || (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http"))) {
-            error(key, QStringLiteral("'%1' is not an http(s) URL").arg(*text));
+            error(key, QStringLiteral("'%1' is not an http(s) URL").arg(shown));
             return std::nullopt;
         }
         if (url.scheme() == QLatin1String("http") && !isLoopbackHost(url.host())) {
-            error(key, QStringLiteral("'%1' must use https (plain http is accepted only for 127.0.0.1/localhost)").arg(*text));
+            error(key, QStringLiteral("'%1' must use https (plain http is accepted only for 127.0.0.1/localhost)").arg(shown));
             return std::nullopt;
         }
         if (url.hasQuery() || url.hasFragment() || !url.userInfo().isEmpty()) {
-            error(key, QStringLiteral("'%1' must not contain a query, a fragment or credentials").arg(*text));
+            error(key, QStringLiteral("'%1' must not contain a query, a fragment or credentials").arg(shown));
             return std::nullopt;
         }
         if (!allowPath && !url.path().isEmpty() && url.path() != QLatin1String("/")) {
-            error(key, QStringLiteral("'%1' must not have a path").arg(*text));
+            error(key, QStringLiteral("'%1' must not have a path").arg(shown));
             return std::nullopt;
         }
         return url;
@@ -327,7 +329,8 @@ void checkSyntax(const QString &path, const QByteArray &content, QList<ConfigPro
         if (section.match(line).hasMatch() || keyValue.match(line).hasMatch())
             continue;
         problems->append({ConfigProblem::Severity::Error, QStringLiteral("%1:%2").arg(path).arg(i + 1), {}, {},
-                          QStringLiteral("cannot read '%1'; expected 'key = value' or '[group]'").arg(line.left(60))});
+                          // The line itself is not repeated: a stray line is often a pasted secret.
+                          QStringLiteral("cannot read this line; expected 'key = value' or '[group]'")});
     }
 }
 

@@ -93,7 +93,7 @@ private Q_SLOTS:
         QTest::newRow("duration not a number") << QByteArray("session_age = soon\n" + goodProvider()) << true << true << QStringLiteral("[general] session_age: 'soon' is not a duration");
         QTest::newRow("duration out of range") << QByteArray("state_timeout = 2h\n" + goodProvider()) << true << true << QStringLiteral("state_timeout: 7200 seconds is out of range");
         QTest::newRow("negative duration") << QByteArray("http_timeout = -5\n" + goodProvider()) << true << true << QStringLiteral("http_timeout: '-5' is not a duration");
-        QTest::newRow("syntax error with line") << QByteArray("[general]\nthis is not ini\n" + goodProvider()) << true << true << QStringLiteral(".conf:2: cannot read 'this is not ini'");
+        QTest::newRow("syntax error with line") << QByteArray("[general]\nthis is not ini\n" + goodProvider()) << true << true << QStringLiteral(".conf:2: cannot read this line");
         QTest::newRow("missing type") << QByteArray("[provider.demo]\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("[provider.demo] type: is missing; set type = oidc");
         QTest::newRow("unknown type") << QByteArray("[provider.demo]\ntype = saml\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("unknown provider type 'saml'");
         QTest::newRow("later type") << QByteArray("[provider.demo]\ntype = github\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("not supported by this version");
@@ -116,7 +116,7 @@ private Q_SLOTS:
         QTest::newRow("provider ca_file not PEM") << QByteArray(goodProvider() + "ca_file = /etc/hostname\n") << false << false << QStringLiteral("contains no PEM certificate");
         QTest::newRow("unclosed quote swallows the next line") << QByteArray("[provider.demo]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = \"x\nscopes = email\n") << false << false << QStringLiteral("runs over several lines");
         QTest::newRow("trailing backslash swallows the next line") << QByteArray("[provider.demo]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = x \\\n[provider.evil]\n") << true << true << QStringLiteral("ends with a backslash, which joins it with the next line");
-        QTest::newRow("bare CR hides text") << QByteArray(goodProvider() + "display_name = x\rgarbage\n") << true << true << QStringLiteral("cannot read 'garbage'");
+        QTest::newRow("bare CR hides text") << QByteArray(goodProvider() + "display_name = x\rgarbage\n") << true << true << QStringLiteral(".conf:6: cannot read this line");
         QTest::newRow("ca_file is a device") << QByteArray("ca_file = /dev/zero\n" + goodProvider()) << true << true << QStringLiteral("not a regular file of at most 1 MiB");
         QTest::newRow("bad endpoint override") << QByteArray(goodProvider() + "token_endpoint = ftp://x\n") << false << false << QStringLiteral("token_endpoint: 'ftp://x' is not an http(s) URL");
     }
@@ -145,6 +145,26 @@ private Q_SLOTS:
             for (const auto &p : config.allProblems())
                 QVERIFY2(p.file.contains(QStringLiteral("user-")), qPrintable(p.toString()));
         }
+    }
+
+    // A problem report goes to logs and terminals: it must not carry what may be a secret.
+    void problemsDoNotRepeatSecrets_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("secret");
+        QTest::newRow("pasted secret line") << QByteArray(goodProvider() + "client_secret = \nS3cr3t-pasted-on-its-own-line\n") << QStringLiteral("S3cr3t-pasted");
+        QTest::newRow("password in issuer") << QByteArray("[provider.demo]\ntype = oidc\nissuer = https://admin:hunter2pass@idp.example.com\nclient_id = x\n") << QStringLiteral("hunter2pass");
+        QTest::newRow("token in endpoint query") << QByteArray(goodProvider() + "token_endpoint = \"https://idp.example.com/token?key=abcSECRETdef\"\n") << QStringLiteral("abcSECRETdef");
+    }
+
+    void problemsDoNotRepeatSecrets()
+    {
+        QFETCH(QByteArray, content);
+        QFETCH(QString, secret);
+        const Config config = loadUser(content);
+        QVERIFY(!config.allProblems().isEmpty());
+        for (const auto &p : config.allProblems())
+            QVERIFY2(!p.toString().contains(secret), qPrintable(p.toString()));
     }
 
     void missingExplicitFileIsAnError()

@@ -5,6 +5,7 @@
 #include "auth/loopbacklistener.h"
 #include "auth/loopbackreplyhandler.h"
 
+#include <QPointer>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
@@ -198,6 +199,49 @@ private Q_SLOTS:
         QByteArray response;
         QTRY_VERIFY_WITH_TIMEOUT((response += socket.readAll(), socket.state() == QAbstractSocket::UnconnectedState), LoopbackListener::IdleTimeoutMs + 5000);
         QVERIFY2(response.startsWith("HTTP/1.1 408"), response.left(60).constData());
+    }
+
+    // The request that ends a sign-in ends the attempt that owns the listener: the browser must
+    // still get its page, not a reset connection.
+    void pageOutlivesTheListener()
+    {
+        QPointer<LoopbackListener> listener;
+        listener = new LoopbackListener(QStringLiteral("/callback/demo"), [&listener](const CallbackRequest &) {
+            listener->close();
+            listener->deleteLater(); // what the agent does with a finished attempt
+            return LoopbackListener::Page{200, QStringLiteral("You are signed in"), QString()};
+        });
+        QString error;
+        QVERIFY(listener->listen(&error));
+        const quint16 port = listener->port();
+        const QByteArray host = "127.0.0.1:" + QByteArray::number(port);
+        const QByteArray response = exchange(port, {get("/callback/demo?code=a&state=b", host)});
+        QVERIFY(listener.isNull());
+        QVERIFY2(response.startsWith("HTTP/1.1 200"), response.left(60).constData());
+        QVERIFY(response.contains("You are signed in"));
+    }
+
+    void idleConnectionsCannotLockOutTheBrowser()
+    {
+        LoopbackListener listener(QStringLiteral("/callback/demo"), [](const CallbackRequest &) {
+            return LoopbackListener::Page{200, QStringLiteral("Signed in"), QString()};
+        });
+        QString error;
+        QVERIFY(listener.listen(&error));
+        std::vector<std::unique_ptr<QTcpSocket>> squatters;
+        for (int i = 0; i < LoopbackListener::MaxConnections + 4; ++i) {
+            auto socket = std::make_unique<QTcpSocket>();
+            socket->connectToHost(QHostAddress::LocalHost, listener.port());
+            QVERIFY(socket->waitForConnected(5000));
+            squatters.push_back(std::move(socket));
+            QTest::qWait(2); // let the listener accept each one in turn
+        }
+        const QByteArray host = "127.0.0.1:" + QByteArray::number(listener.port());
+        const QByteArray response = exchange(listener.port(), {get("/callback/demo?code=a&state=b", host)});
+        QVERIFY2(response.startsWith("HTTP/1.1 200"), response.left(60).constData());
+        QVERIFY(response.contains("Signed in"));
+        // The oldest squatters made room; the listener never held more than its limit.
+        QTRY_VERIFY(squatters.front()->state() == QAbstractSocket::UnconnectedState);
     }
 
     void closesWhenAsked()
