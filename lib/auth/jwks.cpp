@@ -428,8 +428,14 @@ void JwksCache::onReplyFinished(QNetworkReply *reply, quint64 generation)
         return;
     }
     m_keys = keys;
+    m_fetchedAt.start();
     qCDebug(lcAuth) << "JWKS: fetched" << keys.keys().size() << "keys from" << url;
     finish({});
+}
+
+bool JwksCache::isFresh() const
+{
+    return !m_keys.isEmpty() && m_fetchedAt.isValid() && m_fetchedAt.elapsed() < m_maxAge.count();
 }
 
 void JwksCache::finish(const JwksError &error)

@@ -165,6 +165,14 @@ public:
 
     static constexpr std::chrono::milliseconds DefaultMinimumRefreshInterval{60'000};
 
+    // Keys from a successful fetch are reused for at most maxAge() (default 24 h); after that the
+    // next sign-in fetches the set again. Without it a long-running agent would trust a key the
+    // provider withdrew (say, after it leaked) for as long as the agent runs.
+    bool isFresh() const;
+    std::chrono::milliseconds maxAge() const { return m_maxAge; }
+    void setMaxAge(std::chrono::milliseconds age) { m_maxAge = age; }
+    static constexpr std::chrono::milliseconds DefaultMaxAge{24 * 3600 * 1000};
+
 Q_SIGNALS:
     void finished();
 
@@ -180,6 +188,8 @@ private:
     quint64 m_generation = 0; // ignores a reply that a newer fetch replaced
     QElapsedTimer m_lastFetch; // monotonic: wall-clock jumps do not lift the rate limit
     std::chrono::milliseconds m_minimumInterval = DefaultMinimumRefreshInterval;
+    QElapsedTimer m_fetchedAt; // the last successful fetch
+    std::chrono::milliseconds m_maxAge = DefaultMaxAge;
     JsonWebKeySet m_keys;
     JwksError m_error;
 };

@@ -214,10 +214,10 @@ void SignInAttempt::onGranted()
 
 void SignInAttempt::fetchKeys()
 {
-    // Keys the cache already holds for this provider are used as they are; a token signed with a
-    // key the cache does not know triggers one (rate-limited) refetch in validateIdToken().
+    // Fresh keys the cache already holds for this provider are used as they are; a token signed
+    // with a key the cache does not know triggers one (rate-limited) refetch in validateIdToken().
     JwksCache *cache = m_keys.cache;
-    if (cache->jwksUri() == m_metadata.jwksUri && !cache->keys().isEmpty() && !cache->isFetching()) {
+    if (cache->jwksUri() == m_metadata.jwksUri && cache->isFresh() && !cache->isFetching()) {
         validateIdToken();
         return;
     }

@@ -96,7 +96,7 @@ void IpcConnection::handleLine(const QByteArray &rawLine)
 
 void IpcConnection::write(const QJsonObject &message)
 {
-    if (m_socket->state() != QLocalSocket::ConnectedState)
+    if (m_dropping || m_socket->state() != QLocalSocket::ConnectedState)
         return;
     QByteArray line = QJsonDocument(message).toJson(QJsonDocument::Compact);
     if (line.size() >= MaxResponseBytes) {
@@ -112,6 +112,7 @@ void IpcConnection::write(const QJsonObject &message)
     m_socket->write(line);
     if (m_socket->bytesToWrite() > MaxUnsentBytes) {
         qCWarning(lcIpc) << "closing a connection whose client does not read";
+        m_dropping = true;
         // Later, not inside this send: callers may be iterating over connections.
         QMetaObject::invokeMethod(m_socket, &QLocalSocket::abort, Qt::QueuedConnection);
     }

@@ -46,6 +46,7 @@ private:
     void write(const QJsonObject &message);
 
     QLocalSocket *m_socket;
+    bool m_dropping = false; // an abort is queued: nothing more is sent
     QByteArray m_buffer;
     qint64 m_peerPid = -1;
 };

@@ -4,6 +4,7 @@
 #include "agent/agent.h"
 #include "ipc/ipcserver.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocalSocket>
@@ -11,6 +12,12 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <cerrno>
+#include <cstring>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <sys/stat.h>
 
@@ -237,6 +244,70 @@ private Q_SLOTS:
         Client other(m_server->socketPath());
         other.sendRaw(fits.left(fits.size() - 2) + "x\"}\n");
         QCOMPARE(errorCode(other.next([](const QJsonObject &m) { return m.contains(QLatin1String("error")); })), QStringLiteral("frame_too_large"));
+    }
+
+    void connectionLimit()
+    {
+        QTRY_COMPARE(m_server->connections().size(), 0); // earlier tests' clients are gone
+        std::vector<std::unique_ptr<QLocalSocket>> sockets;
+        for (int i = 0; i < IpcServer::MaxConnections + 5; ++i) {
+            sockets.push_back(std::make_unique<QLocalSocket>());
+            sockets.back()->connectToServer(m_server->socketPath());
+            QVERIFY(sockets.back()->waitForConnected(5000));
+        }
+        QTRY_COMPARE(m_server->connections().size(), IpcServer::MaxConnections);
+        auto dropped = [&] {
+            return std::count_if(sockets.cbegin(), sockets.cend(), [](const auto &s) { return s->state() == QLocalSocket::UnconnectedState; });
+        };
+        QTRY_COMPARE(dropped(), 5);
+        sockets.clear();
+        QTRY_COMPARE(m_server->connections().size(), 0);
+        Client client(m_server->socketPath());
+        client.send(1, QStringLiteral("status"));
+        QVERIFY(client.response(1).contains(QLatin1String("result")));
+    }
+
+    // A client that sends requests and never reads its answers is dropped once more than
+    // MaxUnsentBytes wait for it, instead of growing the agent's memory without bound.
+    void clientThatDoesNotReadIsDropped()
+    {
+        QTRY_COMPARE(m_server->connections().size(), 0);
+        // A raw socket: Qt's would read into its own buffer behind our back.
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        QVERIFY(fd >= 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        const QByteArray path = QFile::encodeName(m_server->socketPath());
+        QVERIFY(size_t(path.size()) < sizeof(address.sun_path));
+        memcpy(address.sun_path, path.constData(), size_t(path.size()));
+        QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0);
+        QTRY_COMPARE(m_server->connections().size(), 1);
+
+        const QByteArray burst = QByteArray("{\"id\":1,\"method\":\"providers\"}\n").repeated(500);
+        QByteArray pending;
+        qint64 sent = 0;
+        bool dropped = false;
+        QDeadlineTimer deadline(30000);
+        while (!dropped && !deadline.hasExpired()) {
+            if (pending.isEmpty())
+                pending = burst;
+            const ssize_t n = ::send(fd, pending.constData(), size_t(pending.size()), MSG_NOSIGNAL);
+            if (n > 0) {
+                pending.remove(0, n);
+                sent += n;
+            } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                dropped = true; // EPIPE or ECONNRESET: the agent hung up
+            }
+            QTest::qWait(1);
+            dropped = dropped || m_server->connections().isEmpty();
+        }
+        ::close(fd);
+        QVERIFY2(dropped, qPrintable(QStringLiteral("still connected after sending %1 bytes").arg(sent)));
+        // Bounded: far less than what it would have cost to answer everything sent.
+        qInfo() << "dropped a non-reading client after it sent" << sent << "bytes of requests";
+        Client client(m_server->socketPath());
+        client.send(1, QStringLiteral("status"));
+        QVERIFY(client.response(1).contains(QLatin1String("result")));
     }
 
     void secondAgentRefuses()

@@ -404,6 +404,31 @@ private Q_SLOTS:
 
     // Tokens with made-up kids must not make Signet hammer the provider: at most one refetch per
     // interval, counted at the server.
+    void keysGrowStale()
+    {
+        FakeJwksServer provider;
+        provider.serve(keySet({m_rsa.jwk()}));
+        BoundedNetworkAccessManager network(5s);
+        JwksCache cache(QStringLiteral("Demo"));
+        QCOMPARE(cache.maxAge(), 24h);
+        QVERIFY(!cache.isFresh()); // nothing fetched
+        QSignalSpy finished(&cache, &JwksCache::finished);
+        cache.fetch(&network, provider.url());
+        QTRY_COMPARE(finished.size(), 1);
+        QVERIFY(cache.isFresh());
+        cache.setMaxAge(200ms);
+        QTRY_VERIFY(!cache.isFresh());
+        QVERIFY(!cache.keys().isEmpty()); // stale keys are kept until a fetch replaces them
+
+        // A failed fetch does not make the old keys fresh again.
+        provider.answers["/jwks"] = {200, "not json"};
+        cache.fetch(&network, provider.url());
+        QTRY_COMPARE(finished.size(), 2);
+        QVERIFY(cache.error().isError());
+        QVERIFY(!cache.isFresh());
+        QVERIFY(!cache.keys().isEmpty());
+    }
+
     void refreshIsRateLimited()
     {
         FakeJwksServer provider;

@@ -488,6 +488,25 @@ private Q_SLOTS:
         QVERIFY(attempt.identity().name.isEmpty());
     }
 
+    // Over-long claims are dropped whole: a shortened e-mail address would be someone else's.
+    void overLongClaimsAreDropped()
+    {
+        FakeProvider fake;
+        fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery()};
+        const QString longName(SignInAttempt::MaxClaimLength + 1, QLatin1Char('n'));
+        const QString longestEmail = QString(SignInAttempt::MaxClaimLength - 13, QLatin1Char('a')) + QStringLiteral("@corp.example");
+        fake.answers["/me"] = {200, QJsonDocument(QJsonObject{{QStringLiteral("sub"), QStringLiteral("u-1")},
+                                                              {QStringLiteral("name"), longName},
+                                                              {QStringLiteral("email"), longestEmail}})
+                                        .toJson(QJsonDocument::Compact)};
+        SignInAttempt attempt(providerFor(fake), 60s, 3600s);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("over-long.*name")));
+        QVERIFY(completeSignIn(fake, attempt, [&](const QString &nonce) { return fake.idToken(nonce); }));
+        QVERIFY2(!attempt.error().isError(), qPrintable(attempt.error().message));
+        QVERIFY(attempt.identity().name.isEmpty());
+        QCOMPARE(attempt.identity().email, longestEmail); // exactly at the limit: kept
+    }
+
     void stateExpires()
     {
         FakeProvider fake;
