@@ -56,14 +56,15 @@ void OidcDiscovery::onReplyFinished()
                    QStringLiteral("%1 did not return a usable discovery document from %2 (%3). Check 'issuer' in the configuration or ask IT.")
                        .arg(m_providerName, url, response.detail)};
     } else {
-        m_error = parse(response.body, m_issuer, m_providerName, &m_metadata);
+        m_error = parse(response.body, m_issuer, m_providerName, &m_metadata, m_issuerCheck);
     }
     if (m_error.isError())
         qCWarning(lcAuth).noquote() << "discovery failed:" << m_error.message;
     Q_EMIT finished();
 }
 
-SignInError OidcDiscovery::parse(const QJsonObject &document, const QUrl &configuredIssuer, const QString &providerName, ProviderMetadata *out)
+SignInError OidcDiscovery::parse(const QJsonObject &document, const QUrl &configuredIssuer, const QString &providerName, ProviderMetadata *out,
+                                 const IssuerCheck &issuerCheck)
 {
     auto fail = [&](const QString &what) {
         return SignInError{SignInError::Code::ProviderError,
@@ -72,11 +73,17 @@ SignInError OidcDiscovery::parse(const QJsonObject &document, const QUrl &config
     // Discovery §4.3: the issuer in the document must be identical to the one used to fetch it,
     // or a document served elsewhere could redirect the whole sign-in (mix-up).
     const QString issuer = document.value(QLatin1String("issuer")).toString();
-    if (issuer != configuredIssuer.toString())
-        return fail(QStringLiteral("names the issuer '%1', not the configured '%2'").arg(issuer, configuredIssuer.toString()));
+    if (issuerCheck) {
+        const QString problem = issuerCheck(issuer);
+        if (!problem.isEmpty())
+            return fail(problem);
+    } else if (issuer != configuredIssuer.toString()) {
+        return fail(QStringLiteral("names the issuer '%1', not the configured '%2'").arg(issuer.left(200), configuredIssuer.toString()));
+    }
 
     ProviderMetadata metadata;
     metadata.issuer = configuredIssuer;
+    metadata.tokenIssuer = issuer;
     auto endpoint = [&](const char *name, bool required, QUrl *target) -> bool {
         const QString value = document.value(QLatin1String(name)).toString();
         if (value.isEmpty())

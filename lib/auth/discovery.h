@@ -7,6 +7,8 @@
 #include <QStringList>
 #include <QUrl>
 
+#include <functional>
+
 class QNetworkAccessManager;
 class QNetworkReply;
 
@@ -14,7 +16,8 @@ namespace Signet {
 
 // What Signet uses from a provider's discovery document (OpenID Connect Discovery 1.0 §3).
 struct ProviderMetadata {
-    QUrl issuer;
+    QUrl issuer;         // the configured issuer discovery started from
+    QString tokenIssuer; // the document's issuer, verbatim: what ID tokens carry (may hold "{tenantid}")
     QUrl authorizationEndpoint;
     QUrl tokenEndpoint;
     QUrl userinfoEndpoint;
@@ -32,7 +35,12 @@ class OidcDiscovery : public QObject
 {
     Q_OBJECT
 public:
+    // Decides whether the document's issuer is acceptable: an empty string, or why not.
+    using IssuerCheck = std::function<QString(const QString &documentIssuer)>;
+
     OidcDiscovery(QNetworkAccessManager *network, const QUrl &issuer, const QString &providerName, QObject *parent = nullptr);
+    // Replaces the exact comparison of Discovery §4.3 (Microsoft's documents differ; docs/providers.md).
+    void setIssuerCheck(IssuerCheck check) { m_issuerCheck = std::move(check); }
     ~OidcDiscovery() override;
 
     void start();
@@ -42,7 +50,8 @@ public:
 
     static QUrl discoveryUrl(const QUrl &issuer);
     // Checks a parsed document against the issuer the administrator configured.
-    static SignInError parse(const QJsonObject &document, const QUrl &configuredIssuer, const QString &providerName, ProviderMetadata *out);
+    static SignInError parse(const QJsonObject &document, const QUrl &configuredIssuer, const QString &providerName, ProviderMetadata *out,
+                             const IssuerCheck &issuerCheck = {});
 
 Q_SIGNALS:
     void finished();
@@ -56,6 +65,7 @@ private:
     QPointer<QNetworkReply> m_reply;
     ProviderMetadata m_metadata;
     SignInError m_error;
+    IssuerCheck m_issuerCheck;
 };
 
 } // namespace Signet

@@ -4,6 +4,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSet>
 
 #include <openssl/bn.h>
@@ -267,11 +268,25 @@ IdTokenResult IdTokenValidator::validate(const QByteArray &compactJws, const Jso
         return fail(Check::Payload, QStringLiteral("The claims of the ID token from %1 are not a JSON object.").arg(provider));
     const QJsonObject claims = payloadDocument.object();
 
-    // §3.1.3.7 item 2: iss exactly equals the issuer (no URL normalisation).
+    // §3.1.3.7 item 2: iss exactly equals the issuer (no URL normalisation), or one of the
+    // documented alternatives. A "{tenantid}" template (Entra ID multi-tenant, see
+    // docs/providers.md) is filled with the token's own tid first, which must be a GUID.
     const QJsonValue iss = claims.value(QLatin1String("iss"));
-    if (!iss.isString() || iss.toString() != expect.issuer) {
+    bool issuerMatches = false;
+    for (const QString &candidate : QStringList{expect.issuer} + expect.alternativeIssuers) {
+        QString expected = candidate;
+        if (expected.contains(QLatin1String("{tenantid}"))) {
+            static const QRegularExpression guid(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
+            const QString tid = claims.value(QLatin1String("tid")).toString();
+            if (!guid.match(tid).hasMatch())
+                continue;
+            expected.replace(QLatin1String("{tenantid}"), tid);
+        }
+        issuerMatches = issuerMatches || (iss.isString() && iss.toString() == expected);
+    }
+    if (!issuerMatches) {
         return fail(Check::Issuer, QStringLiteral("The ID token was issued by '%1', not by the configured issuer '%2' of %3.")
-                                       .arg(iss.toString(), expect.issuer, provider));
+                                       .arg(iss.toString().left(200), expect.issuer, provider));
     }
 
     // Item 3: aud contains our client id; RFC 7519 §4.1.3: every other audience must be one we

@@ -58,6 +58,8 @@ struct IdTokenExpectations {
     static constexpr std::chrono::seconds DefaultClockSkew{120};
 
     QString issuer;                                      // compared as an exact string (§3.1.3.7 item 2)
+    QStringList alternativeIssuers;                      // also accepted (Google's "accounts.google.com")
+                                                         // "{tenantid}" in either: filled with the token's tid
     QString clientId;                                    // must be in aud (item 3)
     QString nonce;                                       // the one sent; empty: not checked (refresh, §12.2)
     QStringList allowedAlgorithms{QStringLiteral("RS256")}; // see allowedAlgorithms() below

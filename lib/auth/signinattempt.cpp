@@ -7,6 +7,7 @@
 #include "loopbackreplyhandler.h"
 #include "net/boundednetworkaccessmanager.h"
 #include "pkce.h"
+#include "providers/providerrules.h"
 
 #include <QHostAddress>
 #include <QNetworkReply>
@@ -44,6 +45,7 @@ SignInAttempt::SignInAttempt(const ProviderConfig &provider, std::chrono::second
     , m_stateTimeout(stateTimeout)
     , m_sessionAge(sessionAge)
     , m_network(new BoundedNetworkAccessManager(provider.httpTimeout, this))
+    , m_rules(ProviderRules::create(provider))
     , m_keys(keys)
 {
     if (!m_keys.cache) {
@@ -51,6 +53,8 @@ SignInAttempt::SignInAttempt(const ProviderConfig &provider, std::chrono::second
         m_keys.network = m_network;
     }
     m_network->setExtraCaCertificates(provider.extraCaCertificates);
+    m_profileNetwork = new BoundedNetworkAccessManager(m_rules->profileTimeout(), this);
+    m_profileNetwork->setExtraCaCertificates(provider.extraCaCertificates);
     m_deadline.setSingleShot(true);
     connect(&m_deadline, &QTimer::timeout, this, [this] {
         fail({SignInError::Code::StateExpired,
@@ -71,6 +75,7 @@ void SignInAttempt::start()
     m_deadline.start(m_stateTimeout);
 
     m_discovery = new OidcDiscovery(m_network, m_provider.issuer, m_provider.displayName, this);
+    m_discovery->setIssuerCheck(m_rules->discoveryIssuerCheck());
     connect(m_discovery, &OidcDiscovery::finished, this, &SignInAttempt::onDiscoveryFinished);
     m_discovery->start();
     qCInfo(lcAuth) << "sign-in started for provider" << m_provider.id;
@@ -167,6 +172,7 @@ void SignInAttempt::onDiscoveryFinished()
             parameters->insert(QStringLiteral("code_challenge_method"), QStringLiteral("S256"));
             parameters->insert(QStringLiteral("nonce"), m_nonce);
             parameters->replace(QStringLiteral("client_id"), encoded(m_provider.clientId));
+            m_rules->addAuthorizationParameters(parameters);
             break;
         case QAbstractOAuth::Stage::RequestingAccessToken:
             parameters->insert(QStringLiteral("code_verifier"), QString::fromLatin1(m_codeVerifier));
@@ -236,7 +242,8 @@ void SignInAttempt::validateIdToken()
         return;
     }
     IdTokenExpectations expect;
-    expect.issuer = m_metadata.issuer.toString();
+    expect.issuer = m_metadata.tokenIssuer;
+    expect.alternativeIssuers = m_rules->alternativeIssuers(m_metadata.tokenIssuer);
     expect.clientId = m_provider.clientId;
     expect.nonce = m_nonce;
     expect.allowedAlgorithms = IdTokenValidator::allowedAlgorithms(m_metadata.idTokenSigningAlgorithms);
@@ -258,71 +265,60 @@ void SignInAttempt::validateIdToken()
         return;
     }
     m_idTokenClaims = result.claims;
-    requestUserinfo();
+    m_pendingProfiles = m_rules->profileRequests(m_metadata, m_tokens.scopes);
+    requestNextProfile();
 }
 
-void SignInAttempt::requestUserinfo()
+void SignInAttempt::requestNextProfile()
 {
-    if (!m_metadata.userinfoEndpoint.isValid()) {
-        finishWithIdentity({});
+    if (m_pendingProfiles.isEmpty()) {
+        finishWithIdentity();
         return;
     }
-    QNetworkRequest request(m_metadata.userinfoEndpoint);
+    const ProviderRules::ProfileRequest &next = m_pendingProfiles.first();
+    QNetworkRequest request(next.url);
     request.setRawHeader("Authorization", "Bearer " + m_tokens.accessToken.toUtf8());
-    m_userinfoReply = m_network->get(request);
-    connect(m_userinfoReply, &QNetworkReply::finished, this, &SignInAttempt::onUserinfoFinished);
+    m_profileReply = m_profileNetwork->get(request);
+    connect(m_profileReply, &QNetworkReply::finished, this, &SignInAttempt::onProfileFinished);
 }
 
-void SignInAttempt::onUserinfoFinished()
+void SignInAttempt::onProfileFinished()
 {
-    QNetworkReply *reply = m_userinfoReply;
+    QNetworkReply *reply = m_profileReply;
     reply->deleteLater();
     if (m_finished)
         return;
+    const ProviderRules::ProfileRequest request = m_pendingProfiles.takeFirst();
     const JsonResponse response = JsonResponse::fromReply(reply);
-    if (response.isNetworkFailure()) {
+    if (!response.ok() && !request.required) {
+        // Optional: the identity is built without it (and says less).
+        qCInfo(lcAuth).noquote() << "left out the optional profile request" << request.name << "of" << m_provider.id << ":" << response.detail;
+    } else if (response.isNetworkFailure()) {
         fail({SignInError::Code::ProviderUnreachable,
               tr("Could not fetch your profile from %1: %2. Check your network connection and try again.").arg(m_provider.displayName, response.detail)});
         return;
-    }
-    if (!response.ok()) {
+    } else if (!response.ok()) {
         fail({SignInError::Code::ProviderError, tr("%1 did not return your profile (%2). Try again later or ask IT.").arg(m_provider.displayName, response.detail)});
         return;
     }
-    QJsonObject userinfo = response.body;
-    // Core §5.3.2: userinfo about another subject is not about this person: discard it.
-    if (userinfo.value(QLatin1String("sub")).toString() != m_idTokenClaims.value(QLatin1String("sub")).toString()) {
-        qCWarning(lcAuth) << "discarded userinfo whose subject differs from the ID token's";
-        userinfo = {};
-    }
-    finishWithIdentity(userinfo);
+    m_profiles.insert(request.name, response);
+    requestNextProfile();
 }
 
-void SignInAttempt::finishWithIdentity(const QJsonObject &userinfo)
+void SignInAttempt::finishWithIdentity()
 {
-    // Profile claims from userinfo when it answered for this subject, else from the ID token.
-    auto claim = [&](const char *name) {
-        const QJsonValue value = userinfo.value(QLatin1String(name));
-        return value.isUndefined() ? m_idTokenClaims.value(QLatin1String(name)) : value;
-    };
-    // Bounded, so the identity always fits in a protocol message; an over-long value is dropped,
-    // not cut (a shortened e-mail address would be somebody else's).
-    auto text = [&](const char *name) {
-        const QString value = claim(name).toString();
-        if (value.size() <= MaxClaimLength)
-            return value;
-        qCWarning(lcAuth) << "ignored an over-long" << name << "claim";
-        return QString();
-    };
+    const SignInError refused = m_rules->buildIdentity(m_idTokenClaims, m_profiles, &m_identity);
+    m_profiles.clear();
+    if (refused.isError()) {
+        qCWarning(lcAuth).noquote() << "sign-in refused by the rules of provider" << m_provider.id << ":" << refused.check;
+        fail(refused);
+        return;
+    }
     const QDateTime now = QDateTime::currentDateTimeUtc();
     m_identity.provider = m_provider.id;
-    m_identity.issuer = m_metadata.issuer.toString();
-    m_identity.subject = m_idTokenClaims.value(QLatin1String("sub")).toString();
-    m_identity.email = text("email");
-    // Only a JSON true counts; some providers send the string "true" — not accepted here.
-    m_identity.emailVerified = claim("email_verified").toBool(false);
-    m_identity.name = text("name");
-    m_identity.picture = text("picture");
+    // The issuer the token named: for a multi-tenant Entra ID provider that is the tenant's own.
+    m_identity.issuer = m_metadata.tokenIssuer.contains(QLatin1String("{tenantid}")) ? m_idTokenClaims.value(QLatin1String("iss")).toString()
+                                                                                     : m_metadata.tokenIssuer;
     m_identity.signedInAt = now;
     m_identity.expiresAt = now.addSecs(m_sessionAge.count());
     succeed();
@@ -337,8 +333,8 @@ void SignInAttempt::fail(const SignInError &error)
     m_deadline.stop();
     if (m_handler)
         m_handler->close();
-    if (m_userinfoReply)
-        m_userinfoReply->abort();
+    if (m_profileReply)
+        m_profileReply->abort();
     SecretRedactor::removeSecret(m_tokens.accessToken);
     SecretRedactor::removeSecret(m_tokens.refreshToken);
     SecretRedactor::removeSecret(m_tokens.idToken);

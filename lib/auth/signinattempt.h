@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "providers/providerrules.h"
 #include "discovery.h"
 #include "session/identity.h"
 #include "signinerror.h"
@@ -13,6 +14,7 @@
 #include <QUrl>
 
 #include <chrono>
+#include <memory>
 
 class QOAuth2AuthorizationCodeFlow;
 class QNetworkAccessManager;
@@ -66,7 +68,7 @@ public:
     const TokenSet &tokens() const { return m_tokens; }
     const SignInError &error() const { return m_error; }
 
-    static constexpr qsizetype MaxClaimLength = 2048;
+    static constexpr qsizetype MaxClaimLength = ProviderRules::MaxClaimLength;
 
 Q_SIGNALS:
     void authorizationUrlReady(const QUrl &url);
@@ -77,9 +79,9 @@ private:
     void onGranted();
     void fetchKeys();
     void validateIdToken();
-    void requestUserinfo();
-    void onUserinfoFinished();
-    void finishWithIdentity(const QJsonObject &userinfo);
+    void requestNextProfile();
+    void onProfileFinished();
+    void finishWithIdentity();
     void fail(const SignInError &error);
     void succeed();
     void forgetSecrets();
@@ -92,7 +94,11 @@ private:
     ProviderMetadata m_metadata;
     LoopbackReplyHandler *m_handler = nullptr;
     QOAuth2AuthorizationCodeFlow *m_flow = nullptr;
-    QPointer<QNetworkReply> m_userinfoReply;
+    BoundedNetworkAccessManager *m_profileNetwork = nullptr; // with the provider's profile timeout (Graph's)
+    std::unique_ptr<ProviderRules> m_rules;
+    QList<ProviderRules::ProfileRequest> m_pendingProfiles;
+    QMap<QString, JsonResponse> m_profiles;
+    QPointer<QNetworkReply> m_profileReply;
     Keys m_keys;
     bool m_keysRefetched = false;
     QJsonObject m_idTokenClaims;

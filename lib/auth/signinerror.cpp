@@ -12,6 +12,7 @@ QString SignInError::codeName(Code code)
     case Code::ProviderError: return QStringLiteral("provider_error");
     case Code::ProviderUnreachable: return QStringLiteral("provider_unreachable");
     case Code::ConfigError: return QStringLiteral("config_error");
+    case Code::PolicyRefused: return QStringLiteral("policy_refused");
     case Code::Internal: return QStringLiteral("internal");
     }
     return QStringLiteral("internal");

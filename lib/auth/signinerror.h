@@ -16,6 +16,7 @@ struct SignInError {
         ProviderError,       // the provider answered with an error or with something unacceptable
         ProviderUnreachable, // network failure, TLS failure or timeout talking to the provider
         ConfigError,         // the configuration does not allow this sign-in
+        PolicyRefused,       // the provider vouched for someone this configuration does not admit
         Internal,            // a local failure (e.g. cannot listen on the loopback interface)
     };
 

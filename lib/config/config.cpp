@@ -127,8 +127,42 @@ const QList<KeySpec> &providerKeys()
         {QStringLiteral("userinfo_endpoint"), {}},
         {QStringLiteral("http_timeout"), {}},
         {QStringLiteral("ca_file"), {}},
+        {QStringLiteral("extra_scopes"), {}},
+        {QStringLiteral("hosted_domain"), {}},
+        {QStringLiteral("tenant"), {}},
+        {QStringLiteral("authority_host"), {}},
+        {QStringLiteral("allowed_tenants"), {}},
+        {QStringLiteral("allow_personal_accounts"), {}},
+        {QStringLiteral("graph_url"), {}},
+        {QStringLiteral("graph_timeout"), {}},
     };
     return keys;
+}
+
+// Keys that only mean something for one provider type.
+QString keyType(const QString &key)
+{
+    if (key == QLatin1String("hosted_domain"))
+        return QStringLiteral("google");
+    static const QStringList microsoft{QStringLiteral("tenant"), QStringLiteral("authority_host"), QStringLiteral("allowed_tenants"),
+                                       QStringLiteral("allow_personal_accounts"), QStringLiteral("graph_url"), QStringLiteral("graph_timeout")};
+    return microsoft.contains(key) ? QStringLiteral("microsoft") : QString();
+}
+
+// The tenant id of personal Microsoft accounts (Entra ID docs, "ID token claims reference": tid).
+const QString PersonalAccountsTenant = QStringLiteral("9188040d-6c67-4c5b-b112-36a304b66dad");
+
+bool isGuid(const QString &text)
+{
+    static const QRegularExpression guid(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
+    return guid.match(text).hasMatch();
+}
+
+// A DNS name as an administrator writes it: letters, digits, hyphens, dots; no trailing dot.
+bool isDomainName(const QString &text)
+{
+    static const QRegularExpression domain(QStringLiteral("^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$"));
+    return domain.match(text).hasMatch();
 }
 
 bool isKnown(const QList<KeySpec> &specs, const QString &key)
@@ -206,6 +240,21 @@ public:
         for (const QString &part : raw)
             items += part.split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
         return items;
+    }
+
+    // true/false (also yes/no, on/off, 1/0).
+    std::optional<bool> boolean(const QString &key)
+    {
+        const auto text = string(key);
+        if (!text)
+            return std::nullopt;
+        const QString value = text->toLower();
+        if (value == QLatin1String("true") || value == QLatin1String("yes") || value == QLatin1String("on") || value == QLatin1String("1"))
+            return true;
+        if (value == QLatin1String("false") || value == QLatin1String("no") || value == QLatin1String("off") || value == QLatin1String("0"))
+            return false;
+        error(key, QStringLiteral("'%1' is not true or false").arg(text->left(40)));
+        return std::nullopt;
     }
 
     // Seconds: "90", "90s", "10m" or "1h", within [min, max].
@@ -395,23 +444,75 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
     const QString anyFile = values.isEmpty() ? QString() : values.first().file;
     if (const auto type = reader.string(QStringLiteral("type"))) {
         provider.type = *type;
-        if (*type == QLatin1String("microsoft") || *type == QLatin1String("google") || *type == QLatin1String("github")) {
-            reader.error(QStringLiteral("type"), QStringLiteral("'%1' providers are not supported by this version of Signet yet; use type = oidc with the provider's issuer").arg(*type));
-        } else if (*type != QLatin1String("oidc")) {
-            reader.error(QStringLiteral("type"), QStringLiteral("unknown provider type '%1'; use oidc").arg(*type));
+        if (*type == QLatin1String("github")) {
+            reader.error(QStringLiteral("type"), QStringLiteral("'github' providers are not supported by this version of Signet yet"));
+        } else if (*type != QLatin1String("oidc") && *type != QLatin1String("google") && *type != QLatin1String("microsoft")) {
+            reader.error(QStringLiteral("type"), QStringLiteral("unknown provider type '%1'; use oidc, google or microsoft").arg(*type));
         }
     } else if (!reader.has(QStringLiteral("type"))) {
-        reader.error(QStringLiteral("type"), QStringLiteral("is missing; set type = oidc"), anyFile);
+        reader.error(QStringLiteral("type"), QStringLiteral("is missing; set type = oidc, google or microsoft"), anyFile);
+    }
+    const bool google = provider.type == QLatin1String("google");
+    const bool microsoft = provider.type == QLatin1String("microsoft");
+    for (auto it = values.cbegin(); it != values.cend(); ++it) {
+        const QString only = keyType(it.key());
+        if (!only.isEmpty() && only != provider.type && !provider.type.isEmpty())
+            reader.warning(it.key(), QStringLiteral("applies only to type = %1 providers, ignored").arg(only));
     }
 
     provider.displayName = reader.string(QStringLiteral("display_name")).value_or(QString());
     if (provider.displayName.isEmpty())
-        provider.displayName = id;
+        provider.displayName = google ? QStringLiteral("Google") : microsoft ? QStringLiteral("Microsoft") : id;
 
-    if (auto issuer = reader.url(QStringLiteral("issuer")))
+    if (microsoft) {
+        // Entra ID: the issuer follows from the cloud and the tenant (v2.0 endpoints).
+        if (reader.has(QStringLiteral("issuer")))
+            reader.error(QStringLiteral("issuer"), QStringLiteral("is not used for type = microsoft; set tenant (and authority_host for a national cloud) instead"));
+        provider.authorityHost = reader.url(QStringLiteral("authority_host"), false).value_or(QUrl(QStringLiteral("https://login.microsoftonline.com")));
+        provider.authorityHost.setPath(QString());
+        const QString tenant = reader.string(QStringLiteral("tenant")).value_or(QString()).toLower();
+        provider.tenant = tenant;
+        const bool multiTenant = tenant == QLatin1String("organizations") || tenant == QLatin1String("common");
+        if (tenant.isEmpty()) {
+            reader.error(QStringLiteral("tenant"), QStringLiteral("is missing; set it to your directory's tenant id or primary domain (organizations or common for several tenants, consumers for personal accounts)"), anyFile);
+        } else if (!multiTenant && tenant != QLatin1String("consumers") && !isGuid(tenant) && !isDomainName(tenant)) {
+            reader.error(QStringLiteral("tenant"), QStringLiteral("'%1' is not a tenant id, a domain, organizations, common or consumers").arg(tenant.left(80)));
+        }
+        provider.allowPersonalAccounts = reader.boolean(QStringLiteral("allow_personal_accounts")).value_or(false);
+        if ((tenant == QLatin1String("consumers") || tenant == PersonalAccountsTenant) && !provider.allowPersonalAccounts)
+            reader.error(QStringLiteral("tenant"), QStringLiteral("'%1' signs in personal Microsoft accounts only; set allow_personal_accounts = true if that is intended").arg(tenant));
+        if (const auto tenants = reader.list(QStringLiteral("allowed_tenants"))) {
+            for (const QString &entry : *tenants) {
+                if (entry != QLatin1String("*") && !isGuid(entry.toLower()))
+                    reader.error(QStringLiteral("allowed_tenants"), QStringLiteral("'%1' is not a tenant id (a GUID) or *").arg(entry.left(80)));
+                else
+                    provider.allowedTenants << entry.toLower();
+            }
+        } else if (multiTenant) {
+            // No silent "every organisation in the world": admitting any tenant takes an explicit *.
+            reader.error(QStringLiteral("allowed_tenants"), QStringLiteral("is missing; with tenant = %1 name the tenant ids whose accounts may sign in, or * for any").arg(tenant), anyFile);
+        } else if (isGuid(tenant)) {
+            provider.allowedTenants << tenant;
+        }
+        provider.issuer = provider.authorityHost;
+        provider.issuer.setPath(QStringLiteral("/%1/v2.0").arg(tenant));
+        provider.graphUrl = reader.url(QStringLiteral("graph_url"), false).value_or(QUrl(QStringLiteral("https://graph.microsoft.com")));
+        provider.graphUrl.setPath(QString());
+        provider.graphTimeout = reader.duration(QStringLiteral("graph_timeout"), 1s, 300s).value_or(10s);
+    } else if (auto issuer = reader.url(QStringLiteral("issuer"))) {
         provider.issuer = *issuer;
-    else if (!reader.has(QStringLiteral("issuer")))
+    } else if (google && !reader.has(QStringLiteral("issuer"))) {
+        provider.issuer = QUrl(QStringLiteral("https://accounts.google.com"));
+    } else if (!reader.has(QStringLiteral("issuer"))) {
         reader.error(QStringLiteral("issuer"), QStringLiteral("is missing; set it to the provider's issuer URL (its discovery document is <issuer>/.well-known/openid-configuration)"), anyFile);
+    }
+
+    if (google) {
+        const QString domain = reader.string(QStringLiteral("hosted_domain")).value_or(QString());
+        if (!domain.isEmpty() && !isDomainName(domain.toLower()))
+            reader.error(QStringLiteral("hosted_domain"), QStringLiteral("'%1' is not a domain name such as example.com").arg(domain.left(80)));
+        provider.hostedDomain = domain.toLower();
+    }
 
     if (!reader.has(QStringLiteral("client_id"))) {
         reader.error(QStringLiteral("client_id"), QStringLiteral("is missing; set it to the client id registered for Signet at the provider"), anyFile);
@@ -423,9 +524,18 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
 
     provider.clientSecret = reader.string(QStringLiteral("client_secret")).value_or(QString());
 
-    provider.scopes = reader.list(QStringLiteral("scopes")).value_or(QStringList{QStringLiteral("openid"), QStringLiteral("email"), QStringLiteral("profile")});
+    // Microsoft: offline_access for a refresh token; User.Read lets Signet read the profile from
+    // Microsoft Graph, which the e-mail rules need (docs/providers.md).
+    const QStringList defaultScopes = microsoft ? QStringList{QStringLiteral("openid"), QStringLiteral("profile"), QStringLiteral("email"), QStringLiteral("offline_access")}
+                                                : QStringList{QStringLiteral("openid"), QStringLiteral("email"), QStringLiteral("profile")};
+    const QStringList defaultExtraScopes = microsoft ? QStringList{QStringLiteral("User.Read")} : QStringList{};
+    provider.scopes = reader.list(QStringLiteral("scopes")).value_or(defaultScopes);
     if (!provider.scopes.contains(QStringLiteral("openid")))
         reader.error(QStringLiteral("scopes"), QStringLiteral("must include 'openid' (Signet signs people in with OpenID Connect)"));
+    for (const QString &scope : reader.list(QStringLiteral("extra_scopes")).value_or(defaultExtraScopes)) {
+        if (!provider.scopes.contains(scope))
+            provider.scopes << scope;
+    }
 
     provider.authorizationEndpoint = reader.url(QStringLiteral("authorization_endpoint")).value_or(QUrl());
     provider.tokenEndpoint = reader.url(QStringLiteral("token_endpoint")).value_or(QUrl());

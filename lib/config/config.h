@@ -27,12 +27,25 @@ struct ConfigProblem {
 
 struct ProviderConfig {
     QString id;
-    QString type; // "oidc"
+    QString type; // "oidc", "google" or "microsoft"
     QString displayName;
+    // The issuer discovery starts from. For Microsoft it is built from authority_host and tenant.
     QUrl issuer;
     QString clientId;
     QString clientSecret; // optional; public clients have none
-    QStringList scopes;
+    QStringList scopes;   // including extra_scopes; always contains "openid"
+
+    // Google (type = google): the Workspace domain the ID token's `hd` claim must name; empty: any
+    // Google account, including consumer accounts.
+    QString hostedDomain;
+
+    // Microsoft Entra ID (type = microsoft).
+    QString tenant;         // a GUID, a verified domain, "organizations", "common" or "consumers"
+    QUrl authorityHost;     // https://login.microsoftonline.com, or a sovereign cloud's
+    QStringList allowedTenants; // tenant ids (GUIDs) whose accounts may sign in; "*": any tenant
+    bool allowPersonalAccounts = false; // personal Microsoft accounts (tid 9188040d-...)
+    QUrl graphUrl;          // https://graph.microsoft.com, or a sovereign cloud's
+    std::chrono::seconds graphTimeout{10};
     // Optional overrides of what discovery says.
     QUrl authorizationEndpoint;
     QUrl tokenEndpoint;

@@ -1,5 +1,7 @@
 #include "identity.h"
 
+#include <QJsonArray>
+
 namespace Signet {
 
 namespace {
@@ -15,7 +17,7 @@ QJsonValue timeOrNull(const QDateTime &value)
 
 QJsonObject Identity::toJson(const QDateTime &now) const
 {
-    return QJsonObject{
+    QJsonObject json{
         {QStringLiteral("provider"), provider},
         {QStringLiteral("issuer"), issuer},
         {QStringLiteral("subject"), subject},
@@ -26,7 +28,20 @@ QJsonObject Identity::toJson(const QDateTime &now) const
         {QStringLiteral("signed_in_at"), timeOrNull(signedInAt)},
         {QStringLiteral("expires_at"), timeOrNull(expiresAt)},
         {QStringLiteral("expires_in"), expiresAt.isValid() ? QJsonValue(qMax<qint64>(0, now.secsTo(expiresAt))) : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("account"), accountKey.isEmpty() ? subject : accountKey},
     };
+    // Provider-specific members only where they exist (docs/ipc.md).
+    if (!tenantId.isEmpty())
+        json.insert(QStringLiteral("tenant_id"), tenantId);
+    if (!username.isEmpty())
+        json.insert(QStringLiteral("username"), username);
+    if (!hostedDomain.isEmpty())
+        json.insert(QStringLiteral("hosted_domain"), hostedDomain);
+    if (!roles.isEmpty())
+        json.insert(QStringLiteral("provider_roles"), QJsonArray::fromStringList(roles));
+    if (!groups.isEmpty() || groupsOverage)
+        json.insert(QStringLiteral("groups"), QJsonObject{{QStringLiteral("ids"), QJsonArray::fromStringList(groups)}, {QStringLiteral("complete"), !groupsOverage}});
+    return json;
 }
 
 } // namespace Signet

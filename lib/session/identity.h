@@ -17,6 +17,15 @@ struct Identity {
     bool emailVerified = false;
     QString name;
     QString picture;
+    // The stable key of the account: the subject, except for Microsoft, where it is tid/oid
+    // (sub is pairwise per application there; oid is the user object in the directory).
+    QString accountKey;
+    QString tenantId;       // Microsoft: the directory the account belongs to
+    QString username;       // Microsoft: the UPN (information, not an address unless `email` says so)
+    QString hostedDomain;   // Google: the Workspace domain (hd)
+    QStringList roles;      // Microsoft app roles, as the provider states them
+    QStringList groups;     // Microsoft group ids, as the provider states them
+    bool groupsOverage = false; // the token had too many groups to list: `groups` is incomplete
     QDateTime signedInAt;
     QDateTime expiresAt;
 

@@ -1,0 +1,93 @@
+#include "providerrules.h"
+
+#include "google.h"
+#include "logging/logging.h"
+#include "microsoft.h"
+
+#include <QJsonArray>
+
+namespace Signet {
+
+ProviderRules::ProviderRules(const ProviderConfig &provider)
+    : m_provider(provider)
+{
+}
+
+ProviderRules::~ProviderRules() = default;
+
+std::unique_ptr<ProviderRules> ProviderRules::create(const ProviderConfig &provider)
+{
+    if (provider.type == QLatin1String("google"))
+        return std::make_unique<GoogleRules>(provider);
+    if (provider.type == QLatin1String("microsoft"))
+        return std::make_unique<MicrosoftRules>(provider);
+    return std::make_unique<ProviderRules>(provider);
+}
+
+QStringList ProviderRules::alternativeIssuers(const QString &) const
+{
+    return {};
+}
+
+void ProviderRules::addAuthorizationParameters(QMultiMap<QString, QVariant> *) const
+{
+}
+
+QList<ProviderRules::ProfileRequest> ProviderRules::profileRequests(const ProviderMetadata &metadata, const QStringList &) const
+{
+    if (!metadata.userinfoEndpoint.isValid())
+        return {};
+    return {{QStringLiteral("userinfo"), metadata.userinfoEndpoint, true}};
+}
+
+SignInError ProviderRules::buildIdentity(const QJsonObject &claims, const QMap<QString, JsonResponse> &profiles, Identity *identity) const
+{
+    QJsonObject userinfo = profiles.value(QStringLiteral("userinfo")).body;
+    // Core §5.3.2: userinfo about another subject is not about this person: discard it.
+    if (!userinfo.isEmpty() && userinfo.value(QLatin1String("sub")).toString() != claims.value(QLatin1String("sub")).toString()) {
+        qCWarning(lcAuth) << "discarded userinfo whose subject differs from the ID token's";
+        userinfo = {};
+    }
+    auto claim = [&](const char *name) {
+        const QJsonValue value = userinfo.value(QLatin1String(name));
+        return value.isUndefined() ? claims.value(QLatin1String(name)) : value;
+    };
+    identity->subject = claims.value(QLatin1String("sub")).toString();
+    identity->accountKey = identity->subject;
+    identity->email = boundedText(claim("email"), "email");
+    // Only a JSON true counts; some providers send the string "true" — not accepted here.
+    identity->emailVerified = !identity->email.isEmpty() && claim("email_verified").toBool(false);
+    identity->name = boundedText(claim("name"), "name");
+    identity->picture = boundedText(claim("picture"), "picture");
+    return {};
+}
+
+QString ProviderRules::boundedText(const QJsonValue &value, const char *name)
+{
+    const QString text = value.toString();
+    if (text.size() <= MaxClaimLength)
+        return text;
+    qCWarning(lcAuth) << "ignored an over-long" << name << "claim";
+    return {};
+}
+
+QStringList ProviderRules::boundedList(const QJsonValue &value, const char *name, bool *truncated)
+{
+    QStringList list;
+    const QJsonArray array = value.toArray();
+    for (const QJsonValue &entry : array) {
+        const QString text = entry.toString();
+        if (text.isEmpty() || text.size() > 256)
+            continue;
+        if (list.size() == MaxListEntries) {
+            qCWarning(lcAuth) << "kept only the first" << MaxListEntries << "entries of the" << name << "claim";
+            if (truncated)
+                *truncated = true;
+            break;
+        }
+        list << text;
+    }
+    return list;
+}
+
+} // namespace Signet
