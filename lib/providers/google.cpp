@@ -7,9 +7,11 @@ namespace Signet {
 QStringList GoogleRules::alternativeIssuers(const QString &tokenIssuer) const
 {
     // "accounts.google.com is also returned for legacy implementations": the same issuer
-    // without its scheme.
-    if (tokenIssuer.startsWith(QLatin1String("https://")))
-        return {tokenIssuer.mid(8)};
+    // without its scheme (http only ever for a loopback stand-in: the configuration allows no other).
+    for (const QLatin1String scheme : {QLatin1String("https://"), QLatin1String("http://")}) {
+        if (tokenIssuer.startsWith(scheme))
+            return {tokenIssuer.mid(scheme.size())};
+    }
     return {};
 }
 

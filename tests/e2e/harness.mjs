@@ -61,6 +61,29 @@ export async function startIdp(extraArgs = []) {
   };
 }
 
+// Starts a provider stand-in (tests/standins/server.mjs): entra or google.
+export async function startStandin(provider) {
+  const proc = launch(process.execPath, [path.join(sourceDir, 'tests/standins/server.mjs'), '--provider', provider], process.env);
+  await waitFor(() => proc.stdout.includes('\n') || proc.child.exitCode !== null, `the ${provider} stand-in to start`);
+  if (!proc.stdout.includes('\n')) throw new Error(`the ${provider} stand-in did not start:\n${proc.stderr}`);
+  const info = JSON.parse(proc.stdout.split('\n')[0]);
+  return {
+    ...info,
+    process: proc,
+    async requests() { return (await fetch(`${info.base}/__test/requests`)).json(); },
+    async resetRequests() { await fetch(`${info.base}/__test/reset`); },
+    async secrets() { return (await fetch(`${info.base}/__test/secrets`)).json(); },
+    async stop() {
+      if (proc.child.exitCode === null) {
+        proc.child.kill('SIGTERM');
+        await proc.exited;
+      }
+    },
+  };
+}
+
+export const formBrowser = path.join(sourceDir, 'tests/standins/formbrowser.mjs');
+
 // Fails the test when any secret appears in any of the named texts.
 export function assertNoSecrets(secrets, texts) {
   if (secrets.length === 0) throw new Error('no secrets were recorded: the check would prove nothing');

@@ -119,6 +119,22 @@ private Q_SLOTS:
         QTest::newRow("bare CR hides text") << QByteArray(goodProvider() + "display_name = x\rgarbage\n") << true << true << QStringLiteral(".conf:6: cannot read this line");
         QTest::newRow("ca_file is a device") << QByteArray("ca_file = /dev/zero\n" + goodProvider()) << true << true << QStringLiteral("not a regular file of at most 1 MiB");
         QTest::newRow("bad endpoint override") << QByteArray(goodProvider() + "token_endpoint = ftp://x\n") << false << false << QStringLiteral("token_endpoint: 'ftp://x' is not an http(s) URL");
+        // type = microsoft and type = google (docs/providers.md).
+        const QByteArray ms = "[provider.demo]\ntype = microsoft\nclient_id = x\n";
+        QTest::newRow("microsoft without tenant") << QByteArray(ms) << false << false << QStringLiteral("tenant: is missing");
+        QTest::newRow("microsoft with issuer") << QByteArray(ms + "tenant = corp.example\nissuer = https://idp.example.com\n") << false << false << QStringLiteral("issuer: is not used for type = microsoft");
+        QTest::newRow("microsoft bad tenant") << QByteArray(ms + "tenant = not a tenant\n") << false << false << QStringLiteral("is not a tenant id, a domain");
+        QTest::newRow("microsoft multi-tenant needs allowed_tenants") << QByteArray(ms + "tenant = organizations\n") << false << false << QStringLiteral("allowed_tenants: is missing; with tenant = organizations");
+        QTest::newRow("microsoft any tenant takes an explicit star") << QByteArray(ms + "tenant = common\nallowed_tenants = *\n") << false << true << QString();
+        QTest::newRow("microsoft allowed tenant not a guid") << QByteArray(ms + "tenant = common\nallowed_tenants = corp.example\n") << false << false << QStringLiteral("'corp.example' is not a tenant id (a GUID) or *");
+        QTest::newRow("microsoft consumers needs the switch") << QByteArray(ms + "tenant = consumers\n") << false << false << QStringLiteral("set allow_personal_accounts = true");
+        QTest::newRow("microsoft consumers allowed") << QByteArray(ms + "tenant = consumers\nallow_personal_accounts = yes\n") << false << true << QString();
+        QTest::newRow("microsoft bad boolean") << QByteArray(ms + "tenant = corp.example\nallow_personal_accounts = sometimes\n") << false << false << QStringLiteral("'sometimes' is not true or false");
+        QTest::newRow("microsoft authority with path") << QByteArray(ms + "tenant = corp.example\nauthority_host = https://login.microsoftonline.us/x\n") << false << false << QStringLiteral("must not have a path");
+        QTest::newRow("microsoft graph over http") << QByteArray(ms + "tenant = corp.example\ngraph_url = http://graph.example\n") << false << false << QStringLiteral("graph_url: 'http://graph.example' must use https");
+        QTest::newRow("google needs no issuer") << QByteArray("[provider.demo]\ntype = google\nclient_id = x\n") << false << true << QString();
+        QTest::newRow("google bad hosted domain") << QByteArray("[provider.demo]\ntype = google\nclient_id = x\nhosted_domain = corp\n") << false << false << QStringLiteral("'corp' is not a domain name");
+        QTest::newRow("key of another type warns") << QByteArray(goodProvider() + "hosted_domain = corp.example\n") << false << true << QStringLiteral("hosted_domain: applies only to type = google providers");
     }
 
     void problems()
@@ -145,6 +161,33 @@ private Q_SLOTS:
             for (const auto &p : config.allProblems())
                 QVERIFY2(p.file.contains(QStringLiteral("user-")), qPrintable(p.toString()));
         }
+    }
+
+    void providerTypeDefaults()
+    {
+        const Config config = loadUser("[provider.ms]\ntype = microsoft\nclient_id = x\ntenant = Corp.Example\nextra_scopes = Calendars.Read\n"
+                                       "[provider.gov]\ntype = microsoft\nclient_id = x\ntenant = 3f1c2a6e-8d4b-4c1e-9a2f-5b7d9e0c1a23\n"
+                                       "authority_host = https://login.microsoftonline.us\ngraph_url = https://graph.microsoft.us/\ngraph_timeout = 20\n"
+                                       "[provider.g]\ntype = google\nclient_id = x\nhosted_domain = Corp.Example\n");
+        QVERIFY2(config.allProblems().isEmpty(), qPrintable(config.allProblems().value(0).toString()));
+        const ProviderConfig *ms = config.provider(QStringLiteral("ms"));
+        QCOMPARE(ms->issuer, QUrl(QStringLiteral("https://login.microsoftonline.com/corp.example/v2.0")));
+        QCOMPARE(ms->displayName, QStringLiteral("Microsoft"));
+        QCOMPARE(ms->scopes, (QStringList{QStringLiteral("openid"), QStringLiteral("profile"), QStringLiteral("email"), QStringLiteral("offline_access"),
+                               QStringLiteral("Calendars.Read")}));
+        QCOMPARE(ms->graphUrl, QUrl(QStringLiteral("https://graph.microsoft.com")));
+        QCOMPARE(ms->graphTimeout, std::chrono::seconds(10));
+        QVERIFY(ms->allowedTenants.isEmpty()); // bound by the tenant's own discovery document
+        const ProviderConfig *gov = config.provider(QStringLiteral("gov"));
+        QCOMPARE(gov->issuer, QUrl(QStringLiteral("https://login.microsoftonline.us/3f1c2a6e-8d4b-4c1e-9a2f-5b7d9e0c1a23/v2.0")));
+        QCOMPARE(gov->allowedTenants, QStringList{QStringLiteral("3f1c2a6e-8d4b-4c1e-9a2f-5b7d9e0c1a23")});
+        QCOMPARE(gov->graphUrl, QUrl(QStringLiteral("https://graph.microsoft.us")));
+        QCOMPARE(gov->graphTimeout, std::chrono::seconds(20));
+        QVERIFY(gov->scopes.contains(QStringLiteral("User.Read"))); // the default extra scope
+        const ProviderConfig *g = config.provider(QStringLiteral("g"));
+        QCOMPARE(g->issuer, QUrl(QStringLiteral("https://accounts.google.com")));
+        QCOMPARE(g->hostedDomain, QStringLiteral("corp.example"));
+        QCOMPARE(g->displayName, QStringLiteral("Google"));
     }
 
     // A problem report goes to logs and terminals: it must not carry what may be a secret.

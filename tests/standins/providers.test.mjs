@@ -1,0 +1,175 @@
+// Microsoft Entra ID and Google through the real agent and signetctl, against the stand-ins in this directory:
+// one row per trap the provider rules must catch (docs/providers.md). The "browser" is formbrowser.mjs, which
+// fills the stand-in's login form over plain HTTP, so each row takes a fraction of a second; e2e/ runs the
+// same sign-in with Chromium once per provider.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { makeWorld, startAgent, ctl, startStandin, formBrowser, assertNoSecrets } from '../e2e/harness.mjs';
+import { TENANTS, PERSONAL } from './entra.mjs';
+
+let entra;
+let google;
+let world;
+let agent;
+const printed = [];
+
+const CORP = TENANTS.corp.id;
+const PARTNER = TENANTS.partner.id;
+
+function config() {
+  const ms = (id, keys) => `[provider.${id}]\ntype = microsoft\nclient_id = ${entra.client_id}\nauthority_host = ${entra.base}\ngraph_url = ${entra.base}\n${keys}\n`;
+  const g = (id, keys) => `[provider.${id}]\ntype = google\nissuer = ${google.base}\nclient_id = ${google.client_id}\nclient_secret = ${google.client_secret}\n${keys}\n`;
+  return '[general]\nproviders = entra, entra-any, entra-corp, entra-common, entra-personal, google, google-any\n\n'
+    + ms('entra', 'tenant = corp.example')
+    + ms('entra-any', 'tenant = organizations\nallowed_tenants = *')
+    + ms('entra-corp', `tenant = organizations\nallowed_tenants = ${CORP}`)
+    + ms('entra-common', 'tenant = common\nallowed_tenants = *')
+    + ms('entra-personal', `tenant = common\nallowed_tenants = ${CORP}\nallow_personal_accounts = true`)
+    + g('google', 'hosted_domain = corp.example')
+    + g('google-any', '');
+}
+
+before(async () => {
+  [entra, google] = await Promise.all([startStandin('entra'), startStandin('google')]);
+  world = makeWorld();
+  agent = await startAgent(world, config(), { QT_LOGGING_RULES: 'signet.*.debug=true' });
+});
+
+after(async () => {
+  await agent?.stop();
+  await Promise.all([entra?.stop(), google?.stop()]);
+  world?.cleanup();
+});
+
+async function signIn(provider, user, extraEnv = {}) {
+  const result = await ctl(world, ['signin', provider], { BROWSER: formBrowser, SIGNET_TEST_USER: user, ...extraEnv });
+  printed.push(result.stdout, result.stderr);
+  let identity = null;
+  if (result.code === 0) {
+    const whoami = await ctl(world, ['whoami', '--json']);
+    printed.push(whoami.stdout, whoami.stderr);
+    identity = JSON.parse(whoami.stdout);
+    const signout = await ctl(world, ['signout']);
+    assert.equal(signout.code, 0, signout.stderr);
+  }
+  return { ...result, identity };
+}
+
+// [row name, provider id, user, expected exit code, check(identity or stderr)]
+const rows = [
+  ['entra: member with a verified email claim (xms_edov)', 'entra', 'adele@corp.example', 0, ({ identity }) => {
+    assert.equal(identity.email, 'adele@corp.example');
+    assert.equal(identity.email_verified, true);
+    assert.equal(identity.account, `${CORP}/b1e7a6c0-1d2e-4f3a-8b9c-0d1e2f3a4b5c`);
+    assert.equal(identity.tenant_id, CORP);
+    assert.equal(identity.issuer, `${entra.base}/${CORP}/v2.0`);
+    assert.deepEqual(identity.provider_roles, ['Signet.Admin']);
+    assert.deepEqual(identity.groups, { ids: ['0f8a2c1e-aaaa-4bbb-8ccc-111111111111'], complete: true });
+  }],
+  ['entra: no email claim, mail from Graph in a verified domain', 'entra', 'ben@corp.example', 0, ({ identity }) => {
+    assert.equal(identity.email, 'Ben@Corp.example');
+    assert.equal(identity.email_verified, true);
+  }],
+  ['entra: no mail attribute, the UPN in a verified domain', 'entra', 'nomail@corp.example', 0, ({ identity }) => {
+    assert.equal(identity.email, 'nomail@corp.example');
+    assert.equal(identity.email_verified, true);
+    assert.equal(identity.username, 'nomail@corp.example');
+  }],
+  ['entra: guest (#EXT#) is never a verified address', 'entra', 'gina@home.example', 0, ({ identity }) => {
+    assert.equal(identity.email, 'gina@home.example');
+    assert.equal(identity.email_verified, false);
+  }],
+  ['entra: forged email without xms_edov (nOAuth) stays unverified', 'entra-any', 'mallory@evil.example', 0, ({ identity }) => {
+    assert.equal(identity.email, 'adele@corp.example');
+    assert.equal(identity.email_verified, false);
+    assert.equal(identity.tenant_id, TENANTS.evil.id);
+  }],
+  ['entra: account of another tenant, refused by the tenant itself', 'entra', 'pat@partner.example', 6, ({ stderr }) => {
+    assert.match(stderr, /AADSTS50020/);
+  }],
+  ['entra: tenant not in allowed_tenants', 'entra-corp', 'pat@partner.example', 5, ({ stderr }) => {
+    assert.match(stderr, new RegExp(`tenant ${PARTNER}\\) that this desktop does not accept`));
+  }],
+  ['entra: personal account without allow_personal_accounts', 'entra-common', 'max@outlook.example', 5, ({ stderr }) => {
+    assert.match(stderr, /personal Microsoft account; this desktop accepts only work or school accounts/);
+  }],
+  ['entra: personal account allowed', 'entra-personal', 'max@outlook.example', 0, ({ identity }) => {
+    assert.equal(identity.tenant_id, PERSONAL);
+    assert.equal(identity.email_verified, false);
+  }],
+  ['entra: group overage is "incomplete", not "no groups"', 'entra', 'olga@corp.example', 0, ({ identity }) => {
+    assert.deepEqual(identity.groups, { ids: [], complete: false });
+  }],
+  ['google: Workspace account of the hosted domain', 'google', 'ann@corp.example', 0, ({ identity }) => {
+    assert.equal(identity.email, 'ann@corp.example');
+    assert.equal(identity.email_verified, true);
+    assert.equal(identity.hosted_domain, 'corp.example');
+    assert.equal(identity.issuer, google.base);
+    assert.equal(identity.account, '110169484474386276334');
+  }],
+  ['google: consumer account where a hosted domain is required', 'google', 'gus@gmail.example', 5, ({ stderr }) => {
+    assert.match(stderr, /personal Google account; this desktop accepts only accounts of corp\.example/);
+  }],
+  ['google: wrong hosted domain', 'google', 'otto@other.example', 5, ({ stderr }) => {
+    assert.match(stderr, /belongs to other\.example; this desktop accepts only accounts of corp\.example/);
+  }],
+  ['google: email_verified false', 'google', 'uma@corp.example', 5, ({ stderr }) => {
+    assert.match(stderr, /Google has not verified the e-mail address/);
+  }],
+  ['google: legacy issuer accounts.google.com form', 'google', 'leo@corp.example', 0, ({ identity }) => {
+    assert.equal(identity.email, 'leo@corp.example');
+    assert.equal(identity.issuer, google.base); // recorded in its one canonical form
+  }],
+  ['google: email_verified as the string "true" (Google\'s own example)', 'google', 'sam@corp.example', 0, ({ identity }) => {
+    assert.equal(identity.email_verified, true);
+  }],
+  ['google: consumer account where no hosted domain is set', 'google-any', 'gus@gmail.example', 0, ({ identity }) => {
+    assert.equal(identity.email, 'gus@gmail.example');
+    assert.equal(identity.hosted_domain, undefined);
+  }],
+];
+
+for (const [name, provider, user, exitCode, check] of rows) {
+  test(name, async () => {
+    const result = await signIn(provider, user);
+    assert.equal(result.code, exitCode, `exit ${result.code}:\n${result.stdout}\n${result.stderr}`);
+    check(result);
+  });
+}
+
+test('entra: the cancelled login is access_denied', async () => {
+  const result = await signIn('entra', 'adele@corp.example', { SIGNET_TEST_CONSENT: 'cancel-login' });
+  assert.equal(result.code, 6, result.stderr);
+  assert.match(result.stderr, /declined|denied/i);
+});
+
+test('what Signet sent: Entra without a client secret, Google with access_type=offline, Graph with $select', async () => {
+  await entra.resetRequests();
+  await google.resetRequests();
+  assert.equal((await signIn('entra', 'adele@corp.example')).code, 0);
+  assert.equal((await signIn('google', 'ann@corp.example')).code, 0);
+  const msRequests = await entra.requests();
+  const token = msRequests.find((r) => r.path.endsWith('/oauth2/v2.0/token'));
+  assert.equal(token.form.client_secret, undefined);
+  assert.ok(token.form.code_verifier, 'PKCE verifier sent');
+  const authorize = msRequests.find((r) => r.path.endsWith('/oauth2/v2.0/authorize'));
+  assert.deepEqual(authorize.query.scope.split(' ').sort(), ['User.Read', 'email', 'offline_access', 'openid', 'profile']);
+  const me = msRequests.find((r) => r.path === '/v1.0/me');
+  assert.equal(me.query.$select, 'id,displayName,mail,userPrincipalName,userType');
+  assert.ok(msRequests.some((r) => r.path === '/v1.0/organization'));
+
+  const gRequests = await google.requests();
+  const gAuthorize = gRequests.find((r) => r.path === '/o/oauth2/v2/auth');
+  assert.equal(gAuthorize.query.access_type, 'offline');
+  assert.equal(gAuthorize.query.hd, 'corp.example');
+  assert.equal(gAuthorize.query.code_challenge_method, 'S256');
+  const gToken = gRequests.find((r) => r.path === '/token');
+  assert.equal(gToken.form.client_secret, google.client_secret);
+});
+
+test('no code, token or client secret issued by a stand-in appears in any output', async () => {
+  const secrets = [...await entra.secrets(), ...await google.secrets(), google.client_secret];
+  assertNoSecrets(secrets, { 'the agent output': agent.output, 'signetctl output': printed.join('\n') });
+});
