@@ -12,6 +12,7 @@
 #include <QHostAddress>
 #include <QNetworkReply>
 #include <QOAuth2AuthorizationCodeFlow>
+#include <QRegularExpression>
 #include <QtGlobal>
 
 namespace Signet {
@@ -74,10 +75,17 @@ void SignInAttempt::start()
     m_expiresAt = QDateTime::currentDateTimeUtc().addSecs(m_stateTimeout.count());
     m_deadline.start(m_stateTimeout);
 
-    m_discovery = new OidcDiscovery(m_network, m_provider.issuer, m_provider.displayName, this);
-    m_discovery->setIssuerCheck(m_rules->discoveryIssuerCheck());
-    connect(m_discovery, &OidcDiscovery::finished, this, &SignInAttempt::onDiscoveryFinished);
-    m_discovery->start();
+    if (m_rules->usesDiscovery()) {
+        m_discovery = new OidcDiscovery(m_network, m_provider.issuer, m_provider.displayName, this);
+        m_discovery->setIssuerCheck(m_rules->discoveryIssuerCheck());
+        connect(m_discovery, &OidcDiscovery::finished, this, &SignInAttempt::onDiscoveryFinished);
+        m_discovery->start();
+    } else {
+        // Plain OAuth (GitHub): the endpoints come from the configuration. Later, like a fetch:
+        // nobody expects signals from inside start().
+        m_metadata = m_rules->configuredMetadata();
+        QMetaObject::invokeMethod(this, &SignInAttempt::beginAuthorization, Qt::QueuedConnection);
+    }
     qCInfo(lcAuth) << "sign-in started for provider" << m_provider.id;
 }
 
@@ -95,6 +103,13 @@ void SignInAttempt::onDiscoveryFinished()
         return;
     }
     m_metadata = m_discovery->result();
+    beginAuthorization();
+}
+
+void SignInAttempt::beginAuthorization()
+{
+    if (m_finished)
+        return;
     if (m_provider.authorizationEndpoint.isValid())
         m_metadata.authorizationEndpoint = m_provider.authorizationEndpoint;
     if (m_provider.tokenEndpoint.isValid())
@@ -116,7 +131,7 @@ void SignInAttempt::onDiscoveryFinished()
             return;
         }
     }
-    if (!m_metadata.jwksUri.isValid()) {
+    if (m_provider.isOpenIdConnect() && !m_metadata.jwksUri.isValid()) {
         fail({SignInError::Code::ProviderError, tr("%1 publishes no signing keys (jwks_uri), so Signet cannot check who you are. Ask IT.").arg(m_provider.displayName)});
         return;
     }
@@ -170,7 +185,8 @@ void SignInAttempt::onDiscoveryFinished()
             // RFC 7636 §4.3 (Qt < 6.8 has no PKCE) and OpenID Connect Core §3.1.2.1 (nonce).
             parameters->insert(QStringLiteral("code_challenge"), QString::fromLatin1(challenge));
             parameters->insert(QStringLiteral("code_challenge_method"), QStringLiteral("S256"));
-            parameters->insert(QStringLiteral("nonce"), m_nonce);
+            if (m_provider.isOpenIdConnect())
+                parameters->insert(QStringLiteral("nonce"), m_nonce);
             parameters->replace(QStringLiteral("client_id"), encoded(m_provider.clientId));
             m_rules->addAuthorizationParameters(parameters);
             break;
@@ -207,15 +223,20 @@ void SignInAttempt::onGranted()
     m_tokens.refreshToken = m_flow->refreshToken();
     m_tokens.idToken = m_flow->extraTokens().value(QStringLiteral("id_token")).toString();
     m_tokens.accessTokenExpiresAt = m_flow->expirationAt();
-    // RFC 6749 §5.1: a response without "scope" granted what was asked for.
-    m_tokens.scopes = m_flow->scope().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    // RFC 6749 §5.1: a response without "scope" granted what was asked for. GitHub separates
+    // scopes with commas, everyone else with spaces.
+    static const QRegularExpression separators(QStringLiteral("[ ,]+"));
+    m_tokens.scopes = m_flow->scope().split(separators, Qt::SkipEmptyParts);
     if (m_tokens.scopes.isEmpty())
         m_tokens.scopes = m_provider.scopes;
     SecretRedactor::addSecret(m_tokens.accessToken);
     SecretRedactor::addSecret(m_tokens.refreshToken);
     SecretRedactor::addSecret(m_tokens.idToken);
 
-    fetchKeys();
+    if (m_provider.isOpenIdConnect())
+        fetchKeys();
+    else
+        startProfiles(); // plain OAuth: the identity comes from the provider's API alone
 }
 
 void SignInAttempt::fetchKeys()
@@ -265,6 +286,11 @@ void SignInAttempt::validateIdToken()
         return;
     }
     m_idTokenClaims = result.claims;
+    startProfiles();
+}
+
+void SignInAttempt::startProfiles()
+{
     m_pendingProfiles = m_rules->profileRequests(m_metadata, m_tokens.scopes);
     requestNextProfile();
 }
@@ -278,6 +304,8 @@ void SignInAttempt::requestNextProfile()
     const ProviderRules::ProfileRequest &next = m_pendingProfiles.first();
     QNetworkRequest request(next.url);
     request.setRawHeader("Authorization", "Bearer " + m_tokens.accessToken.toUtf8());
+    for (const auto &[name, value] : next.headers)
+        request.setRawHeader(name, value);
     m_profileReply = m_profileNetwork->get(request);
     connect(m_profileReply, &QNetworkReply::finished, this, &SignInAttempt::onProfileFinished);
 }
@@ -289,7 +317,7 @@ void SignInAttempt::onProfileFinished()
     if (m_finished)
         return;
     const ProviderRules::ProfileRequest request = m_pendingProfiles.takeFirst();
-    const JsonResponse response = JsonResponse::fromReply(reply);
+    const JsonResponse response = JsonResponse::fromReply(reply, request.shape);
     if (!response.ok() && !request.required) {
         // Optional: the identity is built without it (and says less).
         qCInfo(lcAuth).noquote() << "left out the optional profile request" << request.name << "of" << m_provider.id << ":" << response.detail;
@@ -316,9 +344,14 @@ void SignInAttempt::finishWithIdentity()
     }
     const QDateTime now = QDateTime::currentDateTimeUtc();
     m_identity.provider = m_provider.id;
-    // The issuer the token named: for a multi-tenant Entra ID provider that is the tenant's own.
-    m_identity.issuer = m_metadata.tokenIssuer.contains(QLatin1String("{tenantid}")) ? m_idTokenClaims.value(QLatin1String("iss")).toString()
-                                                                                     : m_metadata.tokenIssuer;
+    // The issuer the token named: for a multi-tenant Entra ID provider that is the tenant's own;
+    // for plain OAuth, the configured host.
+    if (!m_provider.isOpenIdConnect())
+        m_identity.issuer = m_metadata.issuer.toString();
+    else if (m_metadata.tokenIssuer.contains(QLatin1String("{tenantid}")))
+        m_identity.issuer = m_idTokenClaims.value(QLatin1String("iss")).toString();
+    else
+        m_identity.issuer = m_metadata.tokenIssuer;
     m_identity.signedInAt = now;
     m_identity.expiresAt = now.addSecs(m_sessionAge.count());
     succeed();

@@ -76,9 +76,11 @@ Q_SIGNALS:
 
 private:
     void onDiscoveryFinished();
+    void beginAuthorization();
     void onGranted();
     void fetchKeys();
     void validateIdToken();
+    void startProfiles();
     void requestNextProfile();
     void onProfileFinished();
     void finishWithIdentity();

@@ -135,6 +135,9 @@ const QList<KeySpec> &providerKeys()
         {QStringLiteral("allow_personal_accounts"), {}},
         {QStringLiteral("graph_url"), {}},
         {QStringLiteral("graph_timeout"), {}},
+        {QStringLiteral("host"), {}},
+        {QStringLiteral("api_url"), {}},
+        {QStringLiteral("allowed_orgs"), {}},
     };
     return keys;
 }
@@ -144,6 +147,8 @@ QString keyType(const QString &key)
 {
     if (key == QLatin1String("hosted_domain"))
         return QStringLiteral("google");
+    if (key == QLatin1String("host") || key == QLatin1String("api_url") || key == QLatin1String("allowed_orgs"))
+        return QStringLiteral("github");
     static const QStringList microsoft{QStringLiteral("tenant"), QStringLiteral("authority_host"), QStringLiteral("allowed_tenants"),
                                        QStringLiteral("allow_personal_accounts"), QStringLiteral("graph_url"), QStringLiteral("graph_timeout")};
     return microsoft.contains(key) ? QStringLiteral("microsoft") : QString();
@@ -444,16 +449,14 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
     const QString anyFile = values.isEmpty() ? QString() : values.first().file;
     if (const auto type = reader.string(QStringLiteral("type"))) {
         provider.type = *type;
-        if (*type == QLatin1String("github")) {
-            reader.error(QStringLiteral("type"), QStringLiteral("'github' providers are not supported by this version of Signet yet"));
-        } else if (*type != QLatin1String("oidc") && *type != QLatin1String("google") && *type != QLatin1String("microsoft")) {
-            reader.error(QStringLiteral("type"), QStringLiteral("unknown provider type '%1'; use oidc, google or microsoft").arg(*type));
-        }
+        if (*type != QLatin1String("oidc") && *type != QLatin1String("google") && *type != QLatin1String("microsoft") && *type != QLatin1String("github"))
+            reader.error(QStringLiteral("type"), QStringLiteral("unknown provider type '%1'; use oidc, google, microsoft or github").arg(*type));
     } else if (!reader.has(QStringLiteral("type"))) {
-        reader.error(QStringLiteral("type"), QStringLiteral("is missing; set type = oidc, google or microsoft"), anyFile);
+        reader.error(QStringLiteral("type"), QStringLiteral("is missing; set type = oidc, google, microsoft or github"), anyFile);
     }
     const bool google = provider.type == QLatin1String("google");
     const bool microsoft = provider.type == QLatin1String("microsoft");
+    const bool github = provider.type == QLatin1String("github");
     for (auto it = values.cbegin(); it != values.cend(); ++it) {
         const QString only = keyType(it.key());
         if (!only.isEmpty() && only != provider.type && !provider.type.isEmpty())
@@ -462,7 +465,7 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
 
     provider.displayName = reader.string(QStringLiteral("display_name")).value_or(QString());
     if (provider.displayName.isEmpty())
-        provider.displayName = google ? QStringLiteral("Google") : microsoft ? QStringLiteral("Microsoft") : id;
+        provider.displayName = google ? QStringLiteral("Google") : microsoft ? QStringLiteral("Microsoft") : github ? QStringLiteral("GitHub") : id;
 
     if (microsoft) {
         // Entra ID: the issuer follows from the cloud and the tenant (v2.0 endpoints).
@@ -499,6 +502,25 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
         provider.graphUrl = reader.url(QStringLiteral("graph_url"), false).value_or(QUrl(QStringLiteral("https://graph.microsoft.com")));
         provider.graphUrl.setPath(QString());
         provider.graphTimeout = reader.duration(QStringLiteral("graph_timeout"), 1s, 300s).value_or(10s);
+    } else if (github) {
+        // GitHub and GitHub Enterprise Server: https://HOST/login/oauth/..., the API at
+        // https://api.github.com or https://HOST/api/v3.
+        if (reader.has(QStringLiteral("issuer")))
+            reader.error(QStringLiteral("issuer"), QStringLiteral("is not used for type = github; set host for GitHub Enterprise Server instead"));
+        provider.issuer = reader.url(QStringLiteral("host"), false).value_or(QUrl(QStringLiteral("https://github.com")));
+        provider.issuer.setPath(QString());
+        const QString host = provider.issuer.toString(QUrl::StripTrailingSlash);
+        provider.authorizationEndpoint = QUrl(host + QStringLiteral("/login/oauth/authorize"));
+        provider.tokenEndpoint = QUrl(host + QStringLiteral("/login/oauth/access_token"));
+        const QUrl defaultApi(host == QLatin1String("https://github.com") ? QStringLiteral("https://api.github.com") : host + QStringLiteral("/api/v3"));
+        provider.apiUrl = reader.url(QStringLiteral("api_url")).value_or(defaultApi);
+        static const QRegularExpression orgLogin(QStringLiteral("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"));
+        for (const QString &org : reader.list(QStringLiteral("allowed_orgs")).value_or(QStringList{})) {
+            if (!orgLogin.match(org).hasMatch())
+                reader.error(QStringLiteral("allowed_orgs"), QStringLiteral("'%1' is not a GitHub organisation name").arg(org.left(80)));
+            else
+                provider.allowedOrgs << org.toLower();
+        }
     } else if (auto issuer = reader.url(QStringLiteral("issuer"))) {
         provider.issuer = *issuer;
     } else if (google && !reader.has(QStringLiteral("issuer"))) {
@@ -523,22 +545,37 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
     }
 
     provider.clientSecret = reader.string(QStringLiteral("client_secret")).value_or(QString());
+    // GitHub's token endpoint requires the secret for the authorization code flow (even with PKCE).
+    if (github && provider.clientSecret.isEmpty())
+        reader.error(QStringLiteral("client_secret"), QStringLiteral("is missing; GitHub requires the client secret of the OAuth or GitHub App"), anyFile);
 
     // Microsoft: offline_access for a refresh token; User.Read lets Signet read the profile from
     // Microsoft Graph, which the e-mail rules need (docs/providers.md).
-    const QStringList defaultScopes = microsoft ? QStringList{QStringLiteral("openid"), QStringLiteral("profile"), QStringLiteral("email"), QStringLiteral("offline_access")}
-                                                : QStringList{QStringLiteral("openid"), QStringLiteral("email"), QStringLiteral("profile")};
+    // GitHub: the profile and the e-mail addresses; organisation membership when it is checked.
+    QStringList defaultScopes = microsoft ? QStringList{QStringLiteral("openid"), QStringLiteral("profile"), QStringLiteral("email"), QStringLiteral("offline_access")}
+        : github                          ? QStringList{QStringLiteral("read:user"), QStringLiteral("user:email")}
+                                          : QStringList{QStringLiteral("openid"), QStringLiteral("email"), QStringLiteral("profile")};
+    if (github && !provider.allowedOrgs.isEmpty())
+        defaultScopes << QStringLiteral("read:org");
     const QStringList defaultExtraScopes = microsoft ? QStringList{QStringLiteral("User.Read")} : QStringList{};
     provider.scopes = reader.list(QStringLiteral("scopes")).value_or(defaultScopes);
-    if (!provider.scopes.contains(QStringLiteral("openid")))
+    if (github) {
+        if (provider.scopes.contains(QStringLiteral("openid")))
+            reader.error(QStringLiteral("scopes"), QStringLiteral("'openid' is not a GitHub scope; GitHub sign-in is OAuth with the user API"));
+        if (!provider.scopes.contains(QStringLiteral("user:email")) && !provider.scopes.contains(QStringLiteral("user")))
+            reader.error(QStringLiteral("scopes"), QStringLiteral("must include 'user:email' (Signet reads the verified primary address)"));
+        if (!provider.allowedOrgs.isEmpty() && !provider.scopes.contains(QStringLiteral("read:org")))
+            reader.error(QStringLiteral("scopes"), QStringLiteral("must include 'read:org' when allowed_orgs is set"));
+    } else if (!provider.scopes.contains(QStringLiteral("openid"))) {
         reader.error(QStringLiteral("scopes"), QStringLiteral("must include 'openid' (Signet signs people in with OpenID Connect)"));
+    }
     for (const QString &scope : reader.list(QStringLiteral("extra_scopes")).value_or(defaultExtraScopes)) {
         if (!provider.scopes.contains(scope))
             provider.scopes << scope;
     }
 
-    provider.authorizationEndpoint = reader.url(QStringLiteral("authorization_endpoint")).value_or(QUrl());
-    provider.tokenEndpoint = reader.url(QStringLiteral("token_endpoint")).value_or(QUrl());
+    provider.authorizationEndpoint = reader.url(QStringLiteral("authorization_endpoint")).value_or(provider.authorizationEndpoint);
+    provider.tokenEndpoint = reader.url(QStringLiteral("token_endpoint")).value_or(provider.tokenEndpoint);
     provider.userinfoEndpoint = reader.url(QStringLiteral("userinfo_endpoint")).value_or(QUrl());
     provider.httpTimeout = reader.duration(QStringLiteral("http_timeout"), 1s, 300s).value_or(config.httpTimeout);
     provider.caFile = config.caFile;

@@ -46,6 +46,13 @@ struct ProviderConfig {
     bool allowPersonalAccounts = false; // personal Microsoft accounts (tid 9188040d-...)
     QUrl graphUrl;          // https://graph.microsoft.com, or a sovereign cloud's
     std::chrono::seconds graphTimeout{10};
+
+    // GitHub (type = github): OAuth, not OpenID Connect. `issuer` holds the host.
+    QUrl apiUrl;                // https://api.github.com, or https://HOST/api/v3 for Enterprise Server
+    QStringList allowedOrgs;    // organisation logins; an active membership in one is required
+
+    // Whether sign-in is OpenID Connect (an ID token is asked for and validated).
+    bool isOpenIdConnect() const { return scopes.contains(QStringLiteral("openid")); }
     // Optional overrides of what discovery says.
     QUrl authorizationEndpoint;
     QUrl tokenEndpoint;

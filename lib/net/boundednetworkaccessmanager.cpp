@@ -70,7 +70,7 @@ QNetworkReply *BoundedNetworkAccessManager::createRequest(Operation op, const QN
     return reply;
 }
 
-JsonResponse JsonResponse::fromReply(QNetworkReply *reply)
+JsonResponse JsonResponse::fromReply(QNetworkReply *reply, Shape expected)
 {
     JsonResponse response;
     response.httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
@@ -101,15 +101,17 @@ JsonResponse JsonResponse::fromReply(QNetworkReply *reply)
     const QJsonDocument document = QJsonDocument::fromJson(body);
     if (document.isObject())
         response.body = document.object();
+    if (expected == Shape::Array && document.isArray())
+        response.array = document.array();
 
     if (response.httpStatus < 200 || response.httpStatus >= 300) {
         response.failure = Failure::HttpStatus;
         response.detail = QStringLiteral("HTTP status %1").arg(response.httpStatus);
         return response;
     }
-    if (!document.isObject()) {
+    if (expected == Shape::Array ? !document.isArray() : !document.isObject()) {
         response.failure = Failure::NotJson;
-        response.detail = QStringLiteral("the response is not a JSON object");
+        response.detail = expected == Shape::Array ? QStringLiteral("the response is not a JSON array") : QStringLiteral("the response is not a JSON object");
     }
     return response;
 }

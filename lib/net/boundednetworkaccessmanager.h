@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QSslCertificate>
@@ -42,18 +43,20 @@ struct JsonResponse {
         TooLarge,    // response bigger than MaxResponseBytes
         Tls,         // certificate or handshake failure
         HttpStatus,  // an HTTP error status (body may still hold a JSON error object)
-        NotJson,     // 2xx, but the body is not a JSON object
+        NotJson,     // 2xx, but the body is not a JSON object (or array, when one was expected)
     };
+    enum class Shape { Object, Array };
     Failure failure = Failure::None;
     int httpStatus = 0;
     QJsonObject body;  // the JSON object, when the body was one (also for HTTP errors)
+    QJsonArray array;  // the JSON array, when an array was expected and came
     QString detail;    // a short description of the failure for messages
 
     bool ok() const { return failure == Failure::None; }
     // Could not talk to the provider at all (as opposed to: it answered something unusable).
     bool isNetworkFailure() const { return failure == Failure::Unreachable || failure == Failure::Timeout || failure == Failure::Tls; }
 
-    static JsonResponse fromReply(QNetworkReply *reply);
+    static JsonResponse fromReply(QNetworkReply *reply, Shape expected = Shape::Object);
 };
 
 } // namespace Signet

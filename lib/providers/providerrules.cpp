@@ -1,5 +1,6 @@
 #include "providerrules.h"
 
+#include "github.h"
 #include "google.h"
 #include "logging/logging.h"
 #include "microsoft.h"
@@ -21,6 +22,8 @@ std::unique_ptr<ProviderRules> ProviderRules::create(const ProviderConfig &provi
         return std::make_unique<GoogleRules>(provider);
     if (provider.type == QLatin1String("microsoft"))
         return std::make_unique<MicrosoftRules>(provider);
+    if (provider.type == QLatin1String("github"))
+        return std::make_unique<GitHubRules>(provider);
     return std::make_unique<ProviderRules>(provider);
 }
 

@@ -29,6 +29,9 @@ public:
 
     static std::unique_ptr<ProviderRules> create(const ProviderConfig &provider);
 
+    // OpenID Connect providers are discovered; plain OAuth ones (GitHub) are configured.
+    virtual bool usesDiscovery() const { return true; }
+    virtual ProviderMetadata configuredMetadata() const { return {}; }
     // Replaces the exact issuer comparison of Discovery §4.3 when the provider needs it.
     virtual OidcDiscovery::IssuerCheck discoveryIssuerCheck() const { return {}; }
     // Issuers besides the document's that an ID token may name.
@@ -42,6 +45,8 @@ public:
         QString name;
         QUrl url;
         bool required = true;
+        JsonResponse::Shape shape = JsonResponse::Shape::Object;
+        QList<QPair<QByteArray, QByteArray>> headers = {};
     };
     virtual QList<ProfileRequest> profileRequests(const ProviderMetadata &metadata, const QStringList &grantedScopes) const;
     virtual std::chrono::seconds profileTimeout() const { return m_provider.httpTimeout; }

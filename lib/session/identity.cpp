@@ -41,6 +41,10 @@ QJsonObject Identity::toJson(const QDateTime &now) const
         json.insert(QStringLiteral("provider_roles"), QJsonArray::fromStringList(roles));
     if (!groups.isEmpty() || groupsOverage)
         json.insert(QStringLiteral("groups"), QJsonObject{{QStringLiteral("ids"), QJsonArray::fromStringList(groups)}, {QStringLiteral("complete"), !groupsOverage}});
+    if (!organizations.isEmpty())
+        json.insert(QStringLiteral("organizations"), QJsonArray::fromStringList(organizations));
+    if (!teams.isEmpty())
+        json.insert(QStringLiteral("teams"), QJsonArray::fromStringList(teams));
     return json;
 }
 

@@ -26,6 +26,8 @@ struct Identity {
     QStringList roles;      // Microsoft app roles, as the provider states them
     QStringList groups;     // Microsoft group ids, as the provider states them
     bool groupsOverage = false; // the token had too many groups to list: `groups` is incomplete
+    QStringList organizations;  // GitHub: organisations with an active membership (logins)
+    QStringList teams;          // GitHub: "org/team-slug"
     QDateTime signedInAt;
     QDateTime expiresAt;
 

@@ -1,4 +1,4 @@
-// Microsoft Entra ID and Google through the real agent and signetctl, against the stand-ins in this directory:
+// Microsoft Entra ID, Google and GitHub through the real agent and signetctl, against the stand-ins in this directory:
 // one row per trap the provider rules must catch (docs/providers.md). The "browser" is formbrowser.mjs, which
 // fills the stand-in's login form over plain HTTP, so each row takes a fraction of a second; e2e/ runs the
 // same sign-in with Chromium once per provider.
@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 
 import { makeWorld, startAgent, ctl, startStandin, formBrowser, assertNoSecrets } from '../e2e/harness.mjs';
 import { TENANTS, PERSONAL } from './entra.mjs';
+import { APP_CLIENT_ID } from './github.mjs';
 
 let entra;
 let google;
+let github;
 let world;
 let agent;
 const printed = [];
@@ -21,25 +23,28 @@ const PARTNER = TENANTS.partner.id;
 function config() {
   const ms = (id, keys) => `[provider.${id}]\ntype = microsoft\nclient_id = ${entra.client_id}\nauthority_host = ${entra.base}\ngraph_url = ${entra.base}\n${keys}\n`;
   const g = (id, keys) => `[provider.${id}]\ntype = google\nissuer = ${google.base}\nclient_id = ${google.client_id}\nclient_secret = ${google.client_secret}\n${keys}\n`;
-  return '[general]\nproviders = entra, entra-any, entra-corp, entra-common, entra-personal, google, google-any\n\n'
+  const gh = (id, keys) => `[provider.${id}]\ntype = github\nhost = ${github.base}\nclient_secret = ${github.client_secret}\n${keys}\n`;
+  return '[general]\nproviders = entra, entra-any, entra-corp, entra-common, entra-personal, google, google-any, github, github-app\n\n'
     + ms('entra', 'tenant = corp.example')
     + ms('entra-any', 'tenant = organizations\nallowed_tenants = *')
     + ms('entra-corp', `tenant = organizations\nallowed_tenants = ${CORP}`)
     + ms('entra-common', 'tenant = common\nallowed_tenants = *')
     + ms('entra-personal', `tenant = common\nallowed_tenants = ${CORP}\nallow_personal_accounts = true`)
     + g('google', 'hosted_domain = corp.example')
-    + g('google-any', '');
+    + g('google-any', '')
+    + gh('github', `client_id = ${github.client_id}\nallowed_orgs = signet-corp`)
+    + gh('github-app', `client_id = ${APP_CLIENT_ID}`);
 }
 
 before(async () => {
-  [entra, google] = await Promise.all([startStandin('entra'), startStandin('google')]);
+  [entra, google, github] = await Promise.all([startStandin('entra'), startStandin('google'), startStandin('github')]);
   world = makeWorld();
   agent = await startAgent(world, config(), { QT_LOGGING_RULES: 'signet.*.debug=true' });
 });
 
 after(async () => {
   await agent?.stop();
-  await Promise.all([entra?.stop(), google?.stop()]);
+  await Promise.all([entra?.stop(), google?.stop(), github?.stop()]);
   world?.cleanup();
 });
 
@@ -129,6 +134,31 @@ const rows = [
     assert.equal(identity.email, 'gus@gmail.example');
     assert.equal(identity.hosted_domain, undefined);
   }],
+  ['github: member of the allowed organisation, verified primary address', 'github', 'octocat', 0, ({ identity }) => {
+    assert.equal(identity.account, '583231'); // the numeric id, not the login
+    assert.equal(identity.subject, '583231');
+    assert.equal(identity.username, 'octocat');
+    assert.equal(identity.email, 'octocat@corp.example');
+    assert.equal(identity.email_verified, true);
+    assert.equal(identity.issuer, github.base);
+    assert.deepEqual(identity.organizations, ['signet-corp']);
+    assert.deepEqual(identity.teams, ['signet-corp/desktop']);
+  }],
+  ['github: unverified primary address stays unverified (no fallback to another address)', 'github', 'nova', 0, ({ identity }) => {
+    assert.equal(identity.email, 'nova@corp.example');
+    assert.equal(identity.email_verified, false);
+    assert.equal(identity.name, 'nova'); // no display name: the login
+  }],
+  ['github: pending organisation invitation', 'github', 'pending', 5, ({ stderr }) => {
+    assert.match(stderr, /invited to signet-corp but has not accepted yet\. Accept the invitation at .*\/orgs\/signet-corp\/invitation/);
+  }],
+  ['github: not a member of the allowed organisation', 'github', 'outsider', 5, ({ stderr }) => {
+    assert.match(stderr, /outsider is not a member of signet-corp/);
+  }],
+  ['github: a GitHub App whose user tokens expire', 'github-app', 'octocat', 0, ({ identity }) => {
+    assert.equal(identity.account, '583231');
+    assert.equal(identity.organizations, undefined); // no read:org asked for
+  }],
 ];
 
 for (const [name, provider, user, exitCode, check] of rows) {
@@ -145,7 +175,7 @@ test('entra: the cancelled login is access_denied', async () => {
   assert.match(result.stderr, /declined|denied/i);
 });
 
-test('what Signet sent: Entra without a client secret, Google with access_type=offline, Graph with $select', async () => {
+test('what Signet sent: Entra without a client secret, Google with access_type=offline, Graph with $select, GitHub with JSON and the API version', async () => {
   await entra.resetRequests();
   await google.resetRequests();
   assert.equal((await signIn('entra', 'adele@corp.example')).code, 0);
@@ -167,9 +197,24 @@ test('what Signet sent: Entra without a client secret, Google with access_type=o
   assert.equal(gAuthorize.query.code_challenge_method, 'S256');
   const gToken = gRequests.find((r) => r.path === '/token');
   assert.equal(gToken.form.client_secret, google.client_secret);
+
+  await github.resetRequests();
+  assert.equal((await signIn('github', 'octocat')).code, 0);
+  const hRequests = await github.requests();
+  const hAuthorize = hRequests.find((r) => r.path === '/login/oauth/authorize');
+  assert.equal(hAuthorize.query.scope, 'read:user user:email read:org');
+  assert.equal(hAuthorize.query.nonce, undefined, 'no OpenID Connect parameters for plain OAuth');
+  assert.equal(hAuthorize.query.code_challenge_method, 'S256');
+  const hToken = hRequests.find((r) => r.path === '/login/oauth/access_token');
+  assert.match(hToken.headers.accept, /application\/json/);
+  assert.ok(hToken.form.code_verifier);
+  const user = hRequests.find((r) => r.path === '/api/v3/user');
+  assert.equal(user.headers['x-github-api-version'], '2022-11-28');
+  assert.match(user.headers.authorization, /^Bearer gho_/);
+  assert.equal(hRequests.find((r) => r.path === '/api/v3/user/memberships/orgs').query.state, undefined, 'both states, to explain a pending invitation');
 });
 
 test('no code, token or client secret issued by a stand-in appears in any output', async () => {
-  const secrets = [...await entra.secrets(), ...await google.secrets(), google.client_secret];
+  const secrets = [...await entra.secrets(), ...await google.secrets(), ...await github.secrets(), google.client_secret, github.client_secret];
   assertNoSecrets(secrets, { 'the agent output': agent.output, 'signetctl output': printed.join('\n') });
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Local stand-ins for providers that cannot be reached from here (Microsoft Entra ID with Graph, Google).
+// Local stand-ins for providers that cannot be reached from here (Microsoft Entra ID with Graph, Google, GitHub).
 //
-//   node tests/standins/server.mjs --provider entra|google [--port N]
+//   node tests/standins/server.mjs --provider entra|google|github [--port N]
 //
 // Listens on 127.0.0.1 only and prints exactly one JSON line on stdout when ready:
 //   {"provider":"entra","base":"http://127.0.0.1:PORT","port":PORT,"client_id":"...","client_secret":...}
@@ -15,6 +15,7 @@ import { startStandin } from './common.mjs';
 const PROVIDERS = {
   entra: () => import('./entra.mjs'),
   google: () => import('./google.mjs'),
+  github: () => import('./github.mjs'),
 };
 
 let args;

@@ -11,12 +11,13 @@ import { CLIENT_ID as ENTRA_CLIENT, PERSONAL } from './entra.mjs';
 
 let entra;
 let google;
+let github;
 
 before(async () => {
-  [entra, google] = await Promise.all([startStandin('entra'), startStandin('google')]);
+  [entra, google, github] = await Promise.all([startStandin('entra'), startStandin('google'), startStandin('github')]);
 });
 after(async () => {
-  await Promise.all([entra?.stop(), google?.stop()]);
+  await Promise.all([entra?.stop(), google?.stop(), github?.stop()]);
 });
 
 const pkce = () => {
@@ -176,4 +177,70 @@ test('google: revoking an unknown token is 400 invalid_token; a known one 200 (N
   assert.equal((await post(`${google.base}/revoke`, { token })).status, 200);
   const userinfo = await fetch(`${google.base}/v1/userinfo`, { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(userinfo.status, 401, 'a revoked token no longer works');
+});
+
+async function githubCode({ redirect = 'http://127.0.0.1:5002/callback/github', scope = 'read:user user:email', method = 'S256', user = 'octocat' } = {}) {
+  const { verifier, challenge } = pkce();
+  const url = new URL(`${github.base}/login/oauth/authorize`);
+  url.search = new URLSearchParams({ client_id: github.client_id, redirect_uri: redirect, scope, state: 's', code_challenge: challenge, code_challenge_method: method });
+  const result = await authorize(url, user);
+  return { ...result, code: result.location?.searchParams?.get('code'), verifier, redirect };
+}
+const githubToken = (grant, form = {}, accept = 'application/json') => post(`${github.base}/login/oauth/access_token`, {
+  client_id: github.client_id, client_secret: github.client_secret, code: grant.code, redirect_uri: grant.redirect, code_verifier: grant.verifier, ...form,
+}, accept ? { Accept: accept } : {});
+
+test('github: without Accept: application/json the token comes form-encoded (H1)', async () => {
+  const response = await githubToken(await githubCode(), {}, null);
+  assert.match(response.headers.get('content-type'), /application\/x-www-form-urlencoded/);
+  const form = new URLSearchParams(await response.text());
+  assert.match(form.get('access_token'), /^gho_/);
+  assert.equal(form.get('token_type'), 'bearer');
+});
+
+test('github: token errors come with HTTP 200 (H2, I1)', async () => {
+  const response = await githubToken(await githubCode(), { client_secret: 'wrong' });
+  assert.equal(response.status, 200);
+  assert.equal((await response.json()).error, 'incorrect_client_credentials');
+  const verifier = await githubToken(await githubCode(), { code_verifier: pkce().verifier });
+  assert.equal(verifier.status, 200);
+  assert.equal((await verifier.json()).error, 'bad_verification_code');
+});
+
+test('github: scopes come back comma-separated with a lowercase bearer (H1)', async () => {
+  const body = await (await githubToken(await githubCode({ scope: 'read:user user:email read:org' }))).json();
+  assert.equal(body.scope, 'read:user,user:email,read:org');
+  assert.equal(body.token_type, 'bearer');
+});
+
+test('github: a redirect outside the callback path goes to the registered callback with redirect_uri_mismatch (H1, H3)', async () => {
+  const result = await githubCode({ redirect: 'http://127.0.0.1:5002/elsewhere' });
+  assert.equal(result.status, 302);
+  assert.equal(result.html, '', 'no login page');
+  const location = new URL(result.location);
+  assert.equal(`${location.origin}${location.pathname}`, 'http://127.0.0.1/callback');
+  assert.equal(location.searchParams.get('error'), 'redirect_uri_mismatch');
+  const otherPort = await githubCode({ redirect: 'http://127.0.0.1:61000/callback/github' });
+  assert.ok(otherPort.code, 'loopback: the port may differ, the path may be below the callback');
+});
+
+test('github: PKCE plain is refused (H1)', async () => {
+  const result = await githubCode({ method: 'plain' });
+  assert.equal(result.code, undefined);
+  assert.equal(new URL(result.location).searchParams.get('error'), 'invalid_request');
+});
+
+test('github: /user/emails needs user:email; memberships list both states unless asked (R1, R2, H4)', async () => {
+  const { access_token: narrow } = await (await githubToken(await githubCode({ scope: 'read:user' }))).json();
+  const emails = await fetch(`${github.base}/api/v3/user/emails`, { headers: { Authorization: `Bearer ${narrow}` } });
+  assert.equal(emails.status, 404);
+  const { access_token: token } = await (await githubToken(await githubCode({ scope: 'read:user user:email read:org', user: 'pending' }))).json();
+  const auth = { Authorization: `Bearer ${token}` };
+  const all = await (await fetch(`${github.base}/api/v3/user/memberships/orgs`, { headers: auth })).json();
+  assert.deepEqual(all.map((m) => m.state), ['pending']);
+  const active = await (await fetch(`${github.base}/api/v3/user/memberships/orgs?state=active`, { headers: auth })).json();
+  assert.deepEqual(active, []);
+  const anonymous = await fetch(`${github.base}/api/v3/user`);
+  assert.equal(anonymous.status, 401);
+  assert.equal((await anonymous.json()).message, 'Requires authentication');
 });

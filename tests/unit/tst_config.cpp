@@ -96,7 +96,12 @@ private Q_SLOTS:
         QTest::newRow("syntax error with line") << QByteArray("[general]\nthis is not ini\n" + goodProvider()) << true << true << QStringLiteral(".conf:2: cannot read this line");
         QTest::newRow("missing type") << QByteArray("[provider.demo]\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("[provider.demo] type: is missing; set type = oidc");
         QTest::newRow("unknown type") << QByteArray("[provider.demo]\ntype = saml\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("unknown provider type 'saml'");
-        QTest::newRow("later type") << QByteArray("[provider.demo]\ntype = github\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("not supported by this version");
+        QTest::newRow("github with issuer") << QByteArray("[provider.demo]\ntype = github\nissuer = https://idp.example.com\nclient_id = x\nclient_secret = s\n") << false << false << QStringLiteral("issuer: is not used for type = github");
+        QTest::newRow("github without secret") << QByteArray("[provider.demo]\ntype = github\nclient_id = x\n") << false << false << QStringLiteral("client_secret: is missing; GitHub requires");
+        QTest::newRow("github with openid") << QByteArray("[provider.demo]\ntype = github\nclient_id = x\nclient_secret = s\nscopes = openid user:email\n") << false << false << QStringLiteral("'openid' is not a GitHub scope");
+        QTest::newRow("github orgs need read:org") << QByteArray("[provider.demo]\ntype = github\nclient_id = x\nclient_secret = s\nallowed_orgs = acme\nscopes = read:user user:email\n") << false << false << QStringLiteral("must include 'read:org' when allowed_orgs is set");
+        QTest::newRow("github bad org") << QByteArray("[provider.demo]\ntype = github\nclient_id = x\nclient_secret = s\nallowed_orgs = \"acme corp!\"\n") << false << false << QStringLiteral("is not a GitHub organisation name");
+        QTest::newRow("github ok") << QByteArray("[provider.demo]\ntype = github\nclient_id = x\nclient_secret = s\nallowed_orgs = acme\n") << false << true << QString();
         QTest::newRow("missing issuer") << QByteArray("[provider.demo]\ntype = oidc\nclient_id = x\n") << false << false << QStringLiteral("issuer: is missing");
         QTest::newRow("issuer not a url") << QByteArray("[provider.demo]\ntype = oidc\nissuer = idp\nclient_id = x\n") << false << false << QStringLiteral("'idp' is not an http(s) URL");
         QTest::newRow("plain http issuer") << QByteArray("[provider.demo]\ntype = oidc\nissuer = http://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("must use https");
@@ -185,6 +190,20 @@ private Q_SLOTS:
         QCOMPARE(gov->graphTimeout, std::chrono::seconds(20));
         QVERIFY(gov->scopes.contains(QStringLiteral("User.Read"))); // the default extra scope
         const ProviderConfig *g = config.provider(QStringLiteral("g"));
+        const Config gh = loadUser("[provider.gh]\ntype = github\nclient_id = x\nclient_secret = s\nallowed_orgs = Acme\n"
+                                   "[provider.ghes]\ntype = github\nclient_id = x\nclient_secret = s\nhost = https://github.corp.example\n");
+        QVERIFY2(gh.allProblems().isEmpty(), qPrintable(gh.allProblems().value(0).toString()));
+        const ProviderConfig *dotcom = gh.provider(QStringLiteral("gh"));
+        QCOMPARE(dotcom->authorizationEndpoint, QUrl(QStringLiteral("https://github.com/login/oauth/authorize")));
+        QCOMPARE(dotcom->tokenEndpoint, QUrl(QStringLiteral("https://github.com/login/oauth/access_token")));
+        QCOMPARE(dotcom->apiUrl, QUrl(QStringLiteral("https://api.github.com")));
+        QCOMPARE(dotcom->scopes, (QStringList{QStringLiteral("read:user"), QStringLiteral("user:email"), QStringLiteral("read:org")}));
+        QCOMPARE(dotcom->allowedOrgs, QStringList{QStringLiteral("acme")});
+        QVERIFY(!dotcom->isOpenIdConnect());
+        const ProviderConfig *ghes = gh.provider(QStringLiteral("ghes"));
+        QCOMPARE(ghes->authorizationEndpoint, QUrl(QStringLiteral("https://github.corp.example/login/oauth/authorize")));
+        QCOMPARE(ghes->apiUrl, QUrl(QStringLiteral("https://github.corp.example/api/v3")));
+        QCOMPARE(ghes->scopes, (QStringList{QStringLiteral("read:user"), QStringLiteral("user:email")}));
         QCOMPARE(g->issuer, QUrl(QStringLiteral("https://accounts.google.com")));
         QCOMPARE(g->hostedDomain, QStringLiteral("corp.example"));
         QCOMPARE(g->displayName, QStringLiteral("Google"));
