@@ -168,7 +168,13 @@ QJsonObject Agent::providers()
                                 {QStringLiteral("display_name"), provider.displayName},
                                 {QStringLiteral("issuer"), provider.issuer.isValid() ? QJsonValue(provider.issuer.toString()) : QJsonValue(QJsonValue::Null)},
                                 {QStringLiteral("available"), provider.isAvailable()},
-                                {QStringLiteral("problem"), provider.isAvailable() ? QJsonValue(QJsonValue::Null) : QJsonValue(provider.firstError())}});
+                                {QStringLiteral("problem"), provider.isAvailable() ? QJsonValue(QJsonValue::Null) : QJsonValue(provider.firstError())},
+                                {QStringLiteral("button_text"), provider.buttonText},
+                                {QStringLiteral("logo"), provider.logo},
+                                {QStringLiteral("logo_file"), provider.logoFile.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(provider.logoFile)},
+                                {QStringLiteral("background_color"), provider.backgroundColor},
+                                {QStringLiteral("text_color"), provider.textColor},
+                                {QStringLiteral("device_flow"), provider.allowDeviceFlow}});
     }
     return {{QStringLiteral("providers"), list}};
 }

@@ -135,6 +135,16 @@ const QList<KeySpec> &providerKeys()
         {QStringLiteral("allow_personal_accounts"), {}},
         {QStringLiteral("graph_url"), {}},
         {QStringLiteral("graph_timeout"), {}},
+        {QStringLiteral("allow_device_flow"), {}},
+        {QStringLiteral("device_client_id"), {}},
+        {QStringLiteral("device_client_secret"), {}},
+        {QStringLiteral("device_authorization_endpoint"), {}},
+        {QStringLiteral("enabled"), {}},
+        {QStringLiteral("order"), {}},
+        {QStringLiteral("button_text"), {}},
+        {QStringLiteral("logo"), {}},
+        {QStringLiteral("background_color"), {}},
+        {QStringLiteral("text_color"), {}},
         {QStringLiteral("host"), {}},
         {QStringLiteral("api_url"), {}},
         {QStringLiteral("allowed_orgs"), {}},
@@ -245,6 +255,36 @@ public:
         for (const QString &part : raw)
             items += part.split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
         return items;
+    }
+
+    // A colour as #rrggbb.
+    std::optional<QString> color(const QString &key)
+    {
+        const auto text = string(key);
+        if (!text)
+            return std::nullopt;
+        static const QRegularExpression pattern(QStringLiteral("^#[0-9a-fA-F]{6}$"));
+        if (!pattern.match(*text).hasMatch()) {
+            // Presentation only: a typo here must not take sign-in away.
+            warning(key, QStringLiteral("'%1' is not a colour; write it as #rrggbb (the default is used)").arg(text->left(40)));
+            return std::nullopt;
+        }
+        return text->toLower();
+    }
+
+    // A whole number within [min, max]; only for presentation (a problem is a warning).
+    std::optional<int> integer(const QString &key, int min, int max)
+    {
+        const auto text = string(key);
+        if (!text)
+            return std::nullopt;
+        bool ok = false;
+        const int value = text->toInt(&ok);
+        if (!ok || value < min || value > max) {
+            warning(key, QStringLiteral("'%1' is not a whole number from %2 to %3 (the default is used)").arg(text->left(40)).arg(min).arg(max));
+            return std::nullopt;
+        }
+        return value;
     }
 
     // true/false (also yes/no, on/off, 1/0).
@@ -512,6 +552,7 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
         const QString host = provider.issuer.toString(QUrl::StripTrailingSlash);
         provider.authorizationEndpoint = QUrl(host + QStringLiteral("/login/oauth/authorize"));
         provider.tokenEndpoint = QUrl(host + QStringLiteral("/login/oauth/access_token"));
+        provider.deviceAuthorizationEndpoint = QUrl(host + QStringLiteral("/login/device/code"));
         const QUrl defaultApi(host == QLatin1String("https://github.com") ? QStringLiteral("https://api.github.com") : host + QStringLiteral("/api/v3"));
         provider.apiUrl = reader.url(QStringLiteral("api_url")).value_or(defaultApi);
         static const QRegularExpression orgLogin(QStringLiteral("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"));
@@ -584,6 +625,52 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
         provider.caFile = ca->first;
         provider.extraCaCertificates = ca->second;
     }
+
+    provider.allowDeviceFlow = reader.boolean(QStringLiteral("allow_device_flow")).value_or(false);
+    provider.deviceClientId = reader.string(QStringLiteral("device_client_id")).value_or(QString());
+    provider.deviceClientSecret = reader.string(QStringLiteral("device_client_secret")).value_or(QString());
+    if (provider.deviceClientId.isEmpty()) {
+        provider.deviceClientId = provider.clientId;
+        if (provider.deviceClientSecret.isEmpty())
+            provider.deviceClientSecret = provider.clientSecret;
+    }
+    provider.deviceAuthorizationEndpoint = reader.url(QStringLiteral("device_authorization_endpoint")).value_or(provider.deviceAuthorizationEndpoint);
+    if (!provider.allowDeviceFlow) {
+        for (const char *key : {"device_client_id", "device_client_secret", "device_authorization_endpoint"}) {
+            if (reader.has(QLatin1String(key)))
+                reader.warning(QLatin1String(key), QStringLiteral("has no effect while allow_device_flow is not true"));
+        }
+    }
+
+    // Presentation, with each type's defaults (the colours follow each provider's own guidance
+    // for sign-in buttons: Microsoft dark, Google light, GitHub dark).
+    provider.enabled = reader.boolean(QStringLiteral("enabled")).value_or(true);
+    provider.order = reader.integer(QStringLiteral("order"), -1000, 1000).value_or(0);
+    provider.buttonText = reader.string(QStringLiteral("button_text")).value_or(QString());
+    if (provider.buttonText.isEmpty())
+        provider.buttonText = QStringLiteral("Sign in with %1").arg(provider.displayName);
+    provider.logo = google ? QStringLiteral("google") : microsoft ? QStringLiteral("microsoft") : github ? QStringLiteral("github") : QStringLiteral("openid");
+    struct Colors {
+        const char *background;
+        const char *text;
+    };
+    const Colors colors = google ? Colors{"#ffffff", "#1f1f1f"} : microsoft ? Colors{"#2f2f2f", "#ffffff"} : github ? Colors{"#24292f", "#ffffff"} : Colors{"#3b5bdb", "#ffffff"};
+    provider.backgroundColor = reader.color(QStringLiteral("background_color")).value_or(QString::fromLatin1(colors.background));
+    provider.textColor = reader.color(QStringLiteral("text_color")).value_or(QString::fromLatin1(colors.text));
+    if (const auto logo = reader.string(QStringLiteral("logo")); logo && !logo->isEmpty()) {
+        // A file of bounded size: the window loads it on every start.
+        constexpr qint64 MaxLogoBytes = 256 * 1024;
+        const QFileInfo info(*logo);
+        const QString suffix = info.suffix().toLower();
+        if (!info.isAbsolute())
+            reader.warning(QStringLiteral("logo"), QStringLiteral("'%1' is not an absolute path; the built-in logo is used").arg(logo->left(200)));
+        else if (!info.isFile() || !info.isReadable() || info.size() > MaxLogoBytes)
+            reader.warning(QStringLiteral("logo"), QStringLiteral("'%1' is not a readable file of at most 256 KiB; the built-in logo is used").arg(logo->left(200)));
+        else if (suffix != QLatin1String("svg") && suffix != QLatin1String("png"))
+            reader.warning(QStringLiteral("logo"), QStringLiteral("'%1' is neither .svg nor .png; the built-in logo is used").arg(logo->left(200)));
+        else
+            provider.logoFile = info.absoluteFilePath();
+    }
     return provider;
 }
 
@@ -649,8 +736,25 @@ Config ConfigLoader::load(const ConfigSources &sources)
         }
     }
 
-    for (const QString &id : std::as_const(enabledIds))
-        config.providers << readProvider(id, groups.value(ProviderPrefix + id), config);
+    for (const QString &id : std::as_const(enabledIds)) {
+        ProviderConfig provider = readProvider(id, groups.value(ProviderPrefix + id), config);
+        if (!provider.enabled) {
+            config.problems.append({ConfigProblem::Severity::Warning, groups.value(ProviderPrefix + id).value(QStringLiteral("enabled")).file,
+                                    ProviderPrefix + id, QStringLiteral("enabled"), QStringLiteral("is false: the provider is not offered")});
+            continue;
+        }
+        config.providers << provider;
+    }
+    // Without an explicit list, `order` decides (ties stay alphabetical).
+    if (!reader.has(QStringLiteral("providers"))) {
+        std::stable_sort(config.providers.begin(), config.providers.end(), [](const ProviderConfig &a, const ProviderConfig &b) { return a.order < b.order; });
+    } else {
+        for (const auto &provider : std::as_const(config.providers)) {
+            if (groups.value(ProviderPrefix + provider.id).contains(QStringLiteral("order")))
+                config.problems.append({ConfigProblem::Severity::Warning, groups.value(ProviderPrefix + provider.id).value(QStringLiteral("order")).file,
+                                        ProviderPrefix + provider.id, QStringLiteral("order"), QStringLiteral("is ignored: [general] providers sets the order")});
+        }
+    }
 
     for (const auto &problem : config.allProblems()) {
         if (problem.isError())

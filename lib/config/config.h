@@ -51,6 +51,22 @@ struct ProviderConfig {
     QUrl apiUrl;                // https://api.github.com, or https://HOST/api/v3 for Enterprise Server
     QStringList allowedOrgs;    // organisation logins; an active membership in one is required
 
+    // Device authorization grant (RFC 8628), for sessions without a local browser. Off unless
+    // allowed: a device code is easy to phish ("enter this code at microsoft.com/devicelogin").
+    bool allowDeviceFlow = false;
+    QString deviceClientId;     // defaults to client_id (Google needs a "limited input device" client)
+    QString deviceClientSecret; // defaults to client_secret when device_client_id is not set
+    QUrl deviceAuthorizationEndpoint; // override; GitHub: https://HOST/login/device/code
+
+    // Presentation: how the sign-in button looks (returned by the IPC `providers` call).
+    bool enabled = true;
+    int order = 0;            // sorts providers when [general] providers does not list them
+    QString buttonText;       // default "Sign in with <display_name>"
+    QString logo;             // a built-in logo: "microsoft", "google", "github" or "openid"
+    QString logoFile;         // an administrator's own logo (SVG or PNG), overriding `logo`
+    QString backgroundColor;  // #rrggbb
+    QString textColor;        // #rrggbb
+
     // Whether sign-in is OpenID Connect (an ID token is asked for and validated).
     bool isOpenIdConnect() const { return scopes.contains(QStringLiteral("openid")); }
     // Optional overrides of what discovery says.

@@ -5,7 +5,9 @@
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QFileInfo>
 #include <QTest>
+#include <QXmlStreamReader>
 
 using namespace Signet;
 using namespace std::chrono_literals;
@@ -207,6 +209,80 @@ private Q_SLOTS:
         QCOMPARE(g->issuer, QUrl(QStringLiteral("https://accounts.google.com")));
         QCOMPARE(g->hostedDomain, QStringLiteral("corp.example"));
         QCOMPARE(g->displayName, QStringLiteral("Google"));
+    }
+
+    void presentation()
+    {
+        QFile logo(m_dir.filePath(QStringLiteral("corp-logo.svg")));
+        QVERIFY(logo.open(QIODevice::WriteOnly));
+        logo.write("<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+        logo.close();
+        const Config config = loadUser("[provider.zeta]\ntype = google\nclient_id = x\norder = -5\n"
+                                       "[provider.alpha]\ntype = microsoft\nclient_id = x\ntenant = corp.example\norder = 10\n"
+                                       "[provider.mid]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = x\n"
+                                       "button_text = \"Use your Acme account\"\nbackground_color = #0A0B0C\nlogo = " + QFile::encodeName(logo.fileName()) + "\n"
+                                       "[provider.off]\ntype = oidc\nissuer = https://idp.example.com\nclient_id = x\nenabled = false\n");
+        QStringList ids;
+        for (const auto &p : config.providers)
+            ids << p.id;
+        QCOMPARE(ids, (QStringList{QStringLiteral("zeta"), QStringLiteral("mid"), QStringLiteral("alpha")})); // by order; "off" is not offered
+        const ProviderConfig *zeta = config.provider(QStringLiteral("zeta"));
+        QCOMPARE(zeta->buttonText, QStringLiteral("Sign in with Google"));
+        QCOMPARE(zeta->logo, QStringLiteral("google"));
+        QCOMPARE(zeta->backgroundColor, QStringLiteral("#ffffff"));
+        const ProviderConfig *mid = config.provider(QStringLiteral("mid"));
+        QCOMPARE(mid->buttonText, QStringLiteral("Use your Acme account"));
+        QCOMPARE(mid->backgroundColor, QStringLiteral("#0a0b0c"));
+        QCOMPARE(mid->textColor, QStringLiteral("#ffffff"));
+        QCOMPARE(mid->logo, QStringLiteral("openid"));
+        QCOMPARE(mid->logoFile, QFileInfo(logo.fileName()).absoluteFilePath());
+        QVERIFY(config.provider(QStringLiteral("alpha"))->logoFile.isEmpty());
+        const auto problems = config.allProblems();
+        QVERIFY(std::any_of(problems.cbegin(), problems.cend(), [](const ConfigProblem &p) { return p.key == QLatin1String("enabled") && !p.isError(); }));
+    }
+
+    // Every type's built-in logo is an SVG in resources/providers (the window loads it by name).
+    void builtInLogosExist()
+    {
+        const Config config = loadUser("[provider.a]\ntype = google\nclient_id = x\n[provider.b]\ntype = microsoft\nclient_id = x\ntenant = corp.example\n"
+                                       "[provider.c]\ntype = github\nclient_id = x\nclient_secret = s\n" + goodProvider());
+        QCOMPARE(config.providers.size(), 4);
+        for (const auto &provider : config.providers) {
+            QFile file(QStringLiteral(SIGNET_SOURCE_DIR "/resources/providers/%1.svg").arg(provider.logo));
+            QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+            QXmlStreamReader xml(&file);
+            QVERIFY(xml.readNextStartElement());
+            QCOMPARE(xml.name(), QLatin1String("svg"));
+            QVERIFY(xml.attributes().hasAttribute(QLatin1String("viewBox")));
+            while (!xml.atEnd())
+                xml.readNext();
+            QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
+        }
+    }
+
+    void presentationProblems_data()
+    {
+        QTest::addColumn<QByteArray>("keys");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("bad colour") << QByteArray("background_color = blue\n") << QStringLiteral("'blue' is not a colour; write it as #rrggbb");
+        QTest::newRow("bad order") << QByteArray("order = first\n") << QStringLiteral("'first' is not a whole number");
+        QTest::newRow("relative logo") << QByteArray("logo = logo.svg\n") << QStringLiteral("is not an absolute path; the built-in logo is used");
+        QTest::newRow("missing logo") << QByteArray("logo = /nonexistent/logo.svg\n") << QStringLiteral("is not a readable file of at most 256 KiB");
+        QTest::newRow("logo not an image") << QByteArray("logo = /etc/hostname\n") << QStringLiteral("is neither .svg nor .png");
+        QTest::newRow("device keys without the switch") << QByteArray("device_client_id = tv\n") << QStringLiteral("has no effect while allow_device_flow is not true");
+    }
+
+    void presentationProblems()
+    {
+        QFETCH(QByteArray, keys);
+        QFETCH(QString, expected);
+        const Config config = loadUser(goodProvider() + keys);
+        QStringList texts;
+        for (const auto &p : config.allProblems())
+            texts << p.toString();
+        QVERIFY2(texts.join(QLatin1Char('\n')).contains(expected), qPrintable(texts.join(QLatin1Char('\n'))));
+        // Presentation problems never take a provider away.
+        QVERIFY(config.provider(QStringLiteral("demo")) && config.provider(QStringLiteral("demo"))->isAvailable());
     }
 
     // A problem report goes to logs and terminals: it must not carry what may be a secret.
