@@ -26,6 +26,7 @@
 typedef struct context {
     int json;
     int no_browser;
+    int device;
     const char *socket_path; /* NULL: the default */
     signet_client *client;
 } context;
@@ -628,10 +629,47 @@ static int is_web_url(const char *url)
     return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
 }
 
+/* The device flow's prompt: where to go and which code to enter, on stderr (stdout stays for the
+   result), or as one JSON line on stdout with --json. */
+static void on_device_code(signin_progress *progress, const json_t *data)
+{
+    const char *code = string_member(data, "user_code");
+    const char *uri = string_member(data, "verification_uri");
+    if (!code || !uri || (progress->shown_url && strcmp(progress->shown_url, code) == 0))
+        return;
+    free(progress->shown_url);
+    progress->shown_url = strdup(code);
+    if (progress->ctl->json) {
+        json_t *line = json_pack("{s:s,s:O}", "event", "device-code", "data", data);
+        print_json(line);
+        json_decref(line);
+        fflush(stdout);
+        return;
+    }
+    fputs("To sign in to ", stderr);
+    put_text(stderr, progress->provider_name);
+    fputs(", open this address on any device:\n  ", stderr);
+    put_text(stderr, uri);
+    fputs("\nand enter the code:\n  ", stderr);
+    put_text(stderr, code);
+    const char *complete = string_member(data, "verification_uri_complete");
+    if (complete) {
+        fputs("\n(or open, with the code filled in: ", stderr);
+        put_text(stderr, complete);
+        fputc(')', stderr);
+    }
+    fputs("\nOnly enter the code if you started this sign-in yourself.\n", stderr);
+    fflush(stderr);
+}
+
 static void on_signin_message(json_t *message, void *user_data)
 {
     signin_progress *progress = user_data;
     const char *event = signet_message_get_event(message);
+    if (event && strcmp(event, "device-code") == 0 && signet_message_get_id(message, NULL)) {
+        on_device_code(progress, json_object_get(message, "data"));
+        return;
+    }
     /* This connection runs one request at a time, so an authorization-url event with an id is ours. */
     if (!event || strcmp(event, "authorization-url") != 0 || !signet_message_get_id(message, NULL))
         return;
@@ -710,7 +748,7 @@ static int run_signin(context *ctl, char **args)
     }
 
     signin_progress progress = {.ctl = ctl, .provider_name = display_name ? display_name : provider};
-    json_t *params = json_pack("{s:s}", "provider", provider);
+    json_t *params = json_pack("{s:s,s:b}", "provider", provider, "device", ctl->device);
     signet_error err = {0};
     if (!params) {
         /* json_pack refuses strings that are not UTF-8. */
@@ -871,12 +909,14 @@ static const command commands[] = {
      "Shows the signed-in person: name, e-mail, provider, issuer and subject, and when the session expires.\n"
      "Exits with 3 when nobody is signed in. With --json, prints the identity object.\n",
      run_whoami},
-    {"signin", "<provider> [--no-browser]", 1, "Sign in with an identity provider, in your browser",
+    {"signin", "<provider> [--no-browser | --device]", 1, "Sign in with an identity provider, in your browser",
      "Starts a sign-in with <provider> (an id from 'signetctl providers') and opens the provider's page in\n"
      "your browser: the commands in $BROWSER (colon-separated, tried in order; %s stands for the address),\n"
      "else xdg-open. Then waits until the sign-in ends. Ctrl-C cancels the sign-in.\n"
      "\n"
      "  --no-browser   Open nothing; print the address alone on one line of stdout instead\n"
+     "  --device       Sign in on another device (for SSH sessions): prints an address and a code to\n"
+     "                 enter there, then waits. Only where IT allows it (allow_device_flow).\n"
      "\n"
      "With --json, prints the new identity object.\n",
      run_signin},
@@ -960,6 +1000,8 @@ int main(int argc, char **argv)
             ctl.json = 1;
         } else if (strcmp(argument, "--no-browser") == 0) {
             ctl.no_browser = 1;
+        } else if (strcmp(argument, "--device") == 0) {
+            ctl.device = 1;
         } else if (strcmp(argument, "--socket") == 0) {
             if (i + 1 >= argc) {
                 free(positionals);
@@ -1025,8 +1067,12 @@ int main(int argc, char **argv)
         status = usage_error("too many arguments: '%s'.", positionals[cmd->positionals + 1]);
         goto done;
     }
-    if (ctl.no_browser && strcmp(cmd->name, "signin") != 0) {
-        status = usage_error("%s goes with 'signin' only.", "--no-browser");
+    if ((ctl.no_browser || ctl.device) && strcmp(cmd->name, "signin") != 0) {
+        status = usage_error("%s goes with 'signin' only.", ctl.device ? "--device" : "--no-browser");
+        goto done;
+    }
+    if (ctl.no_browser && ctl.device) {
+        status = usage_error("%s: a device sign-in opens no browser anyway.", "--no-browser and --device");
         goto done;
     }
     status = cmd->run(&ctl, positionals + 1);

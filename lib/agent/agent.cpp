@@ -210,9 +210,21 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
         connection->sendError(id, QStringLiteral("config_error"), tr("%1 cannot be used: %2").arg(provider->displayName, provider->firstError()));
         return;
     }
+    const QJsonValue deviceValue = params.value(QLatin1String("device"));
+    if (!deviceValue.isUndefined() && !deviceValue.isBool()) {
+        connection->sendError(id, QStringLiteral("bad_request"), tr("'device' must be true or false."));
+        return;
+    }
+    const bool device = deviceValue.toBool(false);
+    if (device && !provider->allowDeviceFlow) {
+        connection->sendError(id, QStringLiteral("config_error"),
+                              tr("Signing in with a code on another device is not enabled for %1. Sign in with a browser, or ask IT to set allow_device_flow = true.")
+                                  .arg(provider->displayName));
+        return;
+    }
 
     if (m_attempt && !m_attempt->isFinished()) {
-        if (m_attempt->provider().id != providerId) {
+        if (m_attempt->provider().id != providerId || m_attempt->isDeviceFlow() != device) {
             connection->sendError(id, QStringLiteral("busy"),
                                   tr("A sign-in with %1 is already running. Finish or cancel it first.").arg(m_attempt->provider().displayName));
             return;
@@ -233,6 +245,8 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
                                    {QStringLiteral("expires_in"), QDateTime::currentDateTimeUtc().secsTo(m_attempt->expiresAt())}},
                                   id);
         }
+        if (const QJsonObject code = m_attempt->deviceCode(); !code.isEmpty())
+            connection->sendEvent(QStringLiteral("device-code"), code, id);
         return;
     }
 
@@ -244,6 +258,7 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
         m_keys.insert(providerId, keys);
     }
     auto *attempt = new SignInAttempt(*provider, m_config.stateTimeout, m_config.sessionAge, {keys.first, keys.second}, this);
+    attempt->setDeviceFlow(device);
     m_attempt = attempt;
     m_waiters = {{connection, id}};
     connect(attempt, &SignInAttempt::authorizationUrlReady, this, [this, attempt](const QUrl &url) {
@@ -255,6 +270,13 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
                                               {QStringLiteral("expires_in"), QDateTime::currentDateTimeUtc().secsTo(attempt->expiresAt())}},
                                              waiter.id);
             }
+        }
+    });
+    connect(attempt, &SignInAttempt::deviceCodeReady, this, [this, attempt] {
+        const QJsonObject code = attempt->deviceCode();
+        for (const Waiter &waiter : std::as_const(m_waiters)) {
+            if (waiter.connection)
+                waiter.connection->sendEvent(QStringLiteral("device-code"), code, waiter.id);
         }
     });
     connect(attempt, &SignInAttempt::finished, this, &Agent::onAttemptFinished);

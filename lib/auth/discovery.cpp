@@ -104,6 +104,7 @@ SignInError OidcDiscovery::parse(const QJsonObject &document, const QUrl &config
         return fail(QStringLiteral("has an invalid jwks_uri"));
     endpoint("end_session_endpoint", false, &metadata.endSessionEndpoint);
     endpoint("revocation_endpoint", false, &metadata.revocationEndpoint);
+    endpoint("device_authorization_endpoint", false, &metadata.deviceAuthorizationEndpoint);
     for (const auto &method : document.value(QLatin1String("code_challenge_methods_supported")).toArray())
         metadata.codeChallengeMethods << method.toString();
     for (const auto &alg : document.value(QLatin1String("id_token_signing_alg_values_supported")).toArray())

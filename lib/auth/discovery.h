@@ -23,6 +23,7 @@ struct ProviderMetadata {
     QUrl userinfoEndpoint;
     QUrl jwksUri;
     QUrl endSessionEndpoint;
+    QUrl deviceAuthorizationEndpoint; // RFC 8628 §4
     QUrl revocationEndpoint;
     QStringList codeChallengeMethods;
     QStringList idTokenSigningAlgorithms; // id_token_signing_alg_values_supported

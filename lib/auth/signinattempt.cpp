@@ -2,6 +2,7 @@
 
 #include "logging/logging.h"
 #include "logging/secretredactor.h"
+#include "deviceauthorization.h"
 #include "idtoken.h"
 #include "jwks.h"
 #include "loopbackreplyhandler.h"
@@ -121,7 +122,10 @@ void SignInAttempt::beginAuthorization()
     // http URL (the demo and tests) and the endpoint is on loopback too: a discovery document
     // must not be able to send the browser, the code or a token anywhere in clear text.
     const bool loopbackProvider = m_provider.issuer.scheme() == QLatin1String("http") && isLoopback(m_provider.issuer);
-    for (const QUrl &endpoint : {m_metadata.authorizationEndpoint, m_metadata.tokenEndpoint, m_metadata.userinfoEndpoint, m_metadata.jwksUri}) {
+    if (m_provider.deviceAuthorizationEndpoint.isValid())
+        m_metadata.deviceAuthorizationEndpoint = m_provider.deviceAuthorizationEndpoint;
+    for (const QUrl &endpoint : {m_metadata.authorizationEndpoint, m_metadata.tokenEndpoint, m_metadata.userinfoEndpoint, m_metadata.jwksUri,
+                                 m_metadata.deviceAuthorizationEndpoint}) {
         if (!endpoint.isValid())
             continue;
         const bool acceptable = endpoint.scheme() == QLatin1String("https") || (loopbackProvider && endpoint.scheme() == QLatin1String("http") && isLoopback(endpoint));
@@ -133,6 +137,11 @@ void SignInAttempt::beginAuthorization()
     }
     if (m_provider.isOpenIdConnect() && !m_metadata.jwksUri.isValid()) {
         fail({SignInError::Code::ProviderError, tr("%1 publishes no signing keys (jwks_uri), so Signet cannot check who you are. Ask IT.").arg(m_provider.displayName)});
+        return;
+    }
+
+    if (m_deviceFlow) {
+        startDeviceFlow();
         return;
     }
 
@@ -223,10 +232,16 @@ void SignInAttempt::onGranted()
     m_tokens.refreshToken = m_flow->refreshToken();
     m_tokens.idToken = m_flow->extraTokens().value(QStringLiteral("id_token")).toString();
     m_tokens.accessTokenExpiresAt = m_flow->expirationAt();
+    m_tokens.scopes = m_flow->scope().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    continueWithTokens();
+}
+
+void SignInAttempt::continueWithTokens()
+{
     // RFC 6749 §5.1: a response without "scope" granted what was asked for. GitHub separates
     // scopes with commas, everyone else with spaces.
     static const QRegularExpression separators(QStringLiteral("[ ,]+"));
-    m_tokens.scopes = m_flow->scope().split(separators, Qt::SkipEmptyParts);
+    m_tokens.scopes = m_tokens.scopes.join(QLatin1Char(' ')).split(separators, Qt::SkipEmptyParts);
     if (m_tokens.scopes.isEmpty())
         m_tokens.scopes = m_provider.scopes;
     SecretRedactor::addSecret(m_tokens.accessToken);
@@ -237,6 +252,71 @@ void SignInAttempt::onGranted()
         fetchKeys();
     else
         startProfiles(); // plain OAuth: the identity comes from the provider's API alone
+}
+
+void SignInAttempt::startDeviceFlow()
+{
+    if (!m_metadata.deviceAuthorizationEndpoint.isValid()) {
+        fail({SignInError::Code::ConfigError,
+              tr("%1 offers no device sign-in (no device_authorization_endpoint). Sign in with a browser, or ask IT.").arg(m_provider.displayName)});
+        return;
+    }
+    // The device code has its own lifetime, which replaces the browser flow's state timeout.
+    m_deadline.stop();
+    DeviceAuthorization::Request request;
+    request.deviceAuthorizationEndpoint = m_metadata.deviceAuthorizationEndpoint;
+    request.tokenEndpoint = m_metadata.tokenEndpoint;
+    request.clientId = m_provider.deviceClientId.isEmpty() ? m_provider.clientId : m_provider.deviceClientId;
+    request.clientSecret = m_provider.deviceClientSecret;
+    request.scopes = m_provider.scopes;
+    request.providerName = m_provider.displayName;
+    request.allowPlainHttp = m_provider.issuer.scheme() == QLatin1String("http") && isLoopback(m_provider.issuer);
+    m_device = new DeviceAuthorization(m_network, request, this);
+    connect(m_device, &DeviceAuthorization::codeReady, this, [this] {
+        m_expiresAt = m_device->expiresAt();
+        Q_EMIT deviceCodeReady();
+    });
+    connect(m_device, &DeviceAuthorization::finished, this, &SignInAttempt::onDeviceFinished);
+    m_device->start();
+}
+
+QJsonObject SignInAttempt::deviceCode() const
+{
+    if (!m_device || m_device->userCode().isEmpty())
+        return {};
+    auto urlOrNull = [](const QUrl &url) { return url.isValid() ? QJsonValue(url.toString(QUrl::FullyEncoded)) : QJsonValue(QJsonValue::Null); };
+    return {{QStringLiteral("provider"), m_provider.id},
+            {QStringLiteral("user_code"), m_device->userCode()},
+            {QStringLiteral("verification_uri"), urlOrNull(m_device->verificationUri())},
+            {QStringLiteral("verification_uri_complete"), urlOrNull(m_device->verificationUriComplete())},
+            {QStringLiteral("message"), m_device->message().isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(m_device->message())},
+            {QStringLiteral("expires_in"), qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(m_device->expiresAt()))}};
+}
+
+void SignInAttempt::onDeviceFinished()
+{
+    if (m_finished)
+        return;
+    if (m_device->error().isError()) {
+        fail(m_device->error());
+        return;
+    }
+    // The same strict checks as for the code flow's token response.
+    const JsonResponse &response = m_device->tokenResponse();
+    const SignInError problem = LoopbackReplyHandler::checkTokenResponse(response, m_provider.isOpenIdConnect(), m_provider.displayName);
+    if (problem.isError()) {
+        fail(problem);
+        return;
+    }
+    const QJsonObject body = response.body;
+    m_tokens.accessToken = body.value(QLatin1String("access_token")).toString();
+    m_tokens.refreshToken = body.value(QLatin1String("refresh_token")).toString();
+    m_tokens.idToken = body.value(QLatin1String("id_token")).toString();
+    const double expiresIn = body.value(QLatin1String("expires_in")).toDouble(0);
+    if (expiresIn > 0)
+        m_tokens.accessTokenExpiresAt = QDateTime::currentDateTimeUtc().addSecs(qint64(expiresIn));
+    m_tokens.scopes = {body.value(QLatin1String("scope")).toString()};
+    continueWithTokens();
 }
 
 void SignInAttempt::fetchKeys()
@@ -265,7 +345,8 @@ void SignInAttempt::validateIdToken()
     IdTokenExpectations expect;
     expect.issuer = m_metadata.tokenIssuer;
     expect.alternativeIssuers = m_rules->alternativeIssuers(m_metadata.tokenIssuer);
-    expect.clientId = m_provider.clientId;
+    // A device sign-in may use its own client (Google's "limited input device" clients).
+    expect.clientId = m_deviceFlow && !m_provider.deviceClientId.isEmpty() ? m_provider.deviceClientId : m_provider.clientId;
     expect.nonce = m_nonce;
     expect.allowedAlgorithms = IdTokenValidator::allowedAlgorithms(m_metadata.idTokenSigningAlgorithms);
     expect.providerName = m_provider.displayName;
@@ -368,6 +449,8 @@ void SignInAttempt::fail(const SignInError &error)
         m_handler->close();
     if (m_profileReply)
         m_profileReply->abort();
+    if (m_device)
+        m_device->cancel();
     SecretRedactor::removeSecret(m_tokens.accessToken);
     SecretRedactor::removeSecret(m_tokens.refreshToken);
     SecretRedactor::removeSecret(m_tokens.idToken);

@@ -23,6 +23,7 @@ class QNetworkReply;
 namespace Signet {
 
 class BoundedNetworkAccessManager;
+class DeviceAuthorization;
 class JwksCache;
 class LoopbackReplyHandler;
 
@@ -55,12 +56,20 @@ public:
                   QObject *parent = nullptr);
     ~SignInAttempt() override;
 
+    // Before start(): sign in with the device authorization grant (RFC 8628) instead of a browser
+    // on this machine. deviceCodeReady() then takes the place of authorizationUrlReady().
+    void setDeviceFlow(bool deviceFlow) { m_deviceFlow = deviceFlow; }
+    bool isDeviceFlow() const { return m_deviceFlow; }
+
     void start();
     void cancel();
 
     const ProviderConfig &provider() const { return m_provider; }
     bool isFinished() const { return m_finished; }
     QUrl authorizationUrl() const { return m_authorizationUrl; }
+    // The device flow's prompt: user_code, verification_uri, verification_uri_complete, message,
+    // expires_in (docs/ipc.md, event device-code). Empty until deviceCodeReady().
+    QJsonObject deviceCode() const;
     // When the attempt's state expires (start + state_timeout).
     QDateTime expiresAt() const { return m_expiresAt; }
 
@@ -72,12 +81,16 @@ public:
 
 Q_SIGNALS:
     void authorizationUrlReady(const QUrl &url);
+    void deviceCodeReady();
     void finished();
 
 private:
     void onDiscoveryFinished();
     void beginAuthorization();
     void onGranted();
+    void startDeviceFlow();
+    void onDeviceFinished();
+    void continueWithTokens();
     void fetchKeys();
     void validateIdToken();
     void startProfiles();
@@ -96,6 +109,8 @@ private:
     ProviderMetadata m_metadata;
     LoopbackReplyHandler *m_handler = nullptr;
     QOAuth2AuthorizationCodeFlow *m_flow = nullptr;
+    DeviceAuthorization *m_device = nullptr;
+    bool m_deviceFlow = false;
     BoundedNetworkAccessManager *m_profileNetwork = nullptr; // with the provider's profile timeout (Graph's)
     std::unique_ptr<ProviderRules> m_rules;
     QList<ProviderRules::ProfileRequest> m_pendingProfiles;

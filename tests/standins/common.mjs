@@ -109,6 +109,8 @@ export async function startStandin(provider, { port = 0 } = {}) {
     tokens: new Map(),       // access token -> { user, scopes, request }
     secrets: [],             // every code and token issued, for leak checks
     requests: [],            // method, path, headers and form of each request, for assertions
+    devices: new Map(),      // device code -> { request, userCode, expiresAt, interval, user, denied, polls }
+    deviceSettings: {},      // test control: interval, expires_in, slow_down_polls for the next device codes
     remember(secret) { this.secrets.push(secret); return secret; },
   };
   const handle = await provider.routes(context);
@@ -133,8 +135,15 @@ export async function startStandin(provider, { port = 0 } = {}) {
       if (url.pathname === '/__test/secrets') return send(response, 200, context.secrets);
       if (url.pathname === '/__test/reset') {
         context.requests.length = 0;
+        context.deviceSettings = {};
         return send(response, 200, {});
       }
+      if (url.pathname === '/__test/device-settings' && request.method === 'POST') {
+        context.deviceSettings = Object.fromEntries(Object.entries(form).map(([k, v]) => [k, Number(v)]));
+        return send(response, 200, context.deviceSettings);
+      }
+      // The page behind the verification URI: enter the user code, sign in, approve or deny.
+      if (url.pathname === '/__standin/device' && request.method === 'POST') return approveDevice(context, provider, form, response);
       if (url.pathname === '/__standin/login' && request.method === 'POST') return login(context, provider, form, response);
       if (await handle(request, response, url, form)) return;
       send(response, 404, { error: 'not_found' });
@@ -193,4 +202,68 @@ export function issueAccessToken(context, grant) {
   const token = context.remember(grant.prefix ? `${grant.prefix}${randomToken(27)}` : randomToken(32));
   context.tokens.set(token, grant);
   return token;
+}
+
+// ---- Device authorization grant (RFC 8628) ---------------------------------------------------------------
+
+const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ'; // RFC 8628 §6.1: no vowels, no look-alikes
+
+export function issueDeviceCode(context, request, { expiresIn, interval }) {
+  const settings = context.deviceSettings;
+  const deviceCode = context.remember(randomToken(30));
+  const pick = () => USER_CODE_ALPHABET[randomBytes(1)[0] % USER_CODE_ALPHABET.length];
+  const userCode = `${Array.from({ length: 4 }, pick).join('')}-${Array.from({ length: 4 }, pick).join('')}`;
+  const entry = {
+    request, userCode, interval: settings.interval ?? interval,
+    expiresIn: settings.expires_in ?? expiresIn, slowDownLeft: settings.slow_down_polls ?? 0,
+    issuedAt: Date.now(), user: null, denied: false, polls: 0, used: false,
+  };
+  context.devices.set(deviceCode, entry);
+  return { deviceCode, entry };
+}
+
+// One poll: 'pending', 'slow_down', 'denied', 'expired', 'used', 'unknown' or { user, entry }.
+export function pollDevice(context, deviceCode) {
+  const entry = context.devices.get(deviceCode);
+  if (!entry) return 'unknown';
+  entry.polls += 1;
+  if (entry.used) return 'used';
+  if (Date.now() - entry.issuedAt > entry.expiresIn * 1000) return 'expired';
+  if (entry.slowDownLeft > 0) {
+    entry.slowDownLeft -= 1;
+    entry.interval += 5;
+    return 'slow_down';
+  }
+  if (entry.denied) return 'denied';
+  if (!entry.user) return 'pending';
+  entry.used = true;
+  return { user: entry.user, entry };
+}
+
+export function devicePage(response, { title, error }) {
+  send(response, 200, `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>
+<h1>${escapeHtml(title)}</h1>${error ? `<p id="error">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/__standin/device">
+<label>Code <input id="user_code" name="user_code"></label>
+<label>Account <input id="login" name="login"></label>
+<label>Password <input id="password" name="password" type="password"></label>
+<button id="allow" type="submit" name="action" value="allow">Continue</button>
+<button id="deny" type="submit" name="action" value="deny">Cancel</button>
+</form></body></html>`);
+}
+
+function approveDevice(context, provider, form, response) {
+  const code = String(form.user_code ?? '').toUpperCase().replace(/[^A-Z]/g, '');
+  const entry = [...context.devices.values()].find((e) => e.userCode.replace('-', '') === code && !e.used);
+  if (!entry) return devicePage(response, { title: provider.title, error: 'That code is not valid. Check it and try again.' });
+  const user = provider.users[String(form.login ?? '').toLowerCase()];
+  if (form.action === 'deny') {
+    entry.denied = true;
+    return send(response, 200, '<!DOCTYPE html><title>Cancelled</title><p id="done">You cancelled the sign-in.</p>');
+  }
+  if (!user || form.password !== String(form.login).split('@')[0].toLowerCase()) {
+    return devicePage(response, { title: provider.title, error: 'Wrong account or password.' });
+  }
+  entry.user = user;
+  return send(response, 200, '<!DOCTYPE html><title>Done</title><p id="done">You have signed in. You can close this window.</p>');
 }

@@ -1,14 +1,15 @@
 // Stand-in for Microsoft Entra ID (identity platform v2.0) and the parts of Microsoft Graph Signet calls.
 // Sources, as collected in ../shared/notes/providers.md (learn.microsoft.com/entra/identity-platform/...):
 //   E1 v2-oauth2-auth-code-flow   E2 v2-protocols-oidc   E5 id-token-claims-reference   E6 access-tokens
-//   E7 optional-claims-reference  E8 reply-url           G1 Graph user-get  G2 profilephoto-get  G3 errors
+//   E3 v2-oauth2-device-code      E7 optional-claims-reference  E8 reply-url
+//   G1 Graph user-get  G2 profilephoto-get  G3 errors
 // The authority host and Graph are both this server: Signet's authority_host and graph_url point here.
 
 import { createHash, randomUUID } from 'node:crypto';
 
 import {
-  beginInteraction, bearer, errorPage, issueAccessToken, loopbackRedirect, nowSeconds, randomToken, redirect, send, takeCode,
-  verifierMatches,
+  beginInteraction, bearer, devicePage, errorPage, issueAccessToken, issueDeviceCode, loopbackRedirect, nowSeconds, pollDevice,
+  randomToken, redirect, send, takeCode, verifierMatches,
 } from './common.mjs';
 
 export const CLIENT_ID = '6731de76-14a6-49ae-97bc-6eba6914391e'; // an application (client) id: a GUID
@@ -150,6 +151,11 @@ export const provider = {
         return false;
       }
 
+      if (url.pathname === '/devicelogin') {
+        devicePage(response, { title: 'Enter code' });
+        return true;
+      }
+
       // ---- login.microsoftonline.com/{tenant}/... (E1, E2) -----------------------------------------------
       const tenant = parts[0] && resolveTenant(parts[0]);
       if (!tenant) {
@@ -227,7 +233,28 @@ export const provider = {
           }
           return tokenResponse(context, response, req, entry.user), true;
         }
+        if (form.grant_type === 'urn:ietf:params:oauth:grant-type:device_code') {
+          // E3: authorization_pending, authorization_declined (not access_denied), expired_token, bad_verification_code.
+          const result = pollDevice(context, form.device_code);
+          if (result === 'pending') return aadError(response, 400, 'authorization_pending', 70016, 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.'), true;
+          if (result === 'slow_down') return aadError(response, 400, 'slow_down', 70016, 'Polling too frequently.'), true;
+          if (result === 'denied') return aadError(response, 400, 'authorization_declined', 70000, 'The user declined the sign-in.'), true;
+          if (result === 'expired') return aadError(response, 400, 'expired_token', 70020, 'The provided value for the input parameter \'device_code\' is not valid. Device codes expire after 15 minutes.'), true;
+          if (typeof result === 'string') return aadError(response, 400, 'bad_verification_code', 70019, 'Verification code expired or not recognized.'), true;
+          return tokenResponse(context, response, { ...result.entry.request, nonce: undefined }, result.user), true;
+        }
         return aadError(response, 400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.'), true;
+      }
+      // E3: the device code flow.
+      if (rest === '/oauth2/v2.0/devicecode' && request.method === 'POST') {
+        if (form.client_id !== CLIENT_ID) return aadError(response, 400, 'unauthorized_client', 700016, `Application with identifier '${form.client_id}' was not found in the directory.`), true;
+        const { deviceCode, entry } = issueDeviceCode(context, { ...form, tenant }, { expiresIn: 900, interval: 5 });
+        const verification = `${base}/devicelogin`;
+        send(response, 200, {
+          user_code: entry.userCode, device_code: deviceCode, verification_uri: verification, expires_in: entry.expiresIn, interval: entry.interval,
+          message: `To sign in, use a web browser to open the page ${verification} and enter the code ${entry.userCode} to authenticate.`,
+        });
+        return true;
       }
       if (rest === '/oauth2/v2.0/logout') {
         send(response, 200, '<!DOCTYPE html><title>Signed out</title><p>You signed out of your account.</p>');

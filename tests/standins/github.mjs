@@ -6,7 +6,10 @@
 //   I1 octokit/auth-oauth-app.js#13 (errors come back with HTTP 200)
 // Facts marked [mem] in providers.md are marked here too.
 
-import { issueAccessToken, beginInteraction, loopbackRedirect, randomToken, redirect, send, takeCode, verifierMatches } from './common.mjs';
+import {
+  beginInteraction, devicePage, issueAccessToken, issueDeviceCode, loopbackRedirect, pollDevice, randomToken, redirect, send, takeCode,
+  verifierMatches,
+} from './common.mjs';
 
 export const CLIENT_ID = 'Ov23liSignetStandin01'; // an OAuth app's client id
 export const APP_CLIENT_ID = 'Iv23liSignetStandinApp'; // a GitHub App's client id: its user tokens expire (H1)
@@ -88,6 +91,35 @@ export const provider = {
           return true;
         }
         beginInteraction(context, provider, response, { ...q, redirect_uri: back.href });
+        return true;
+      }
+      // H1, device flow: no client secret, no PKCE (C1); errors with HTTP 200.
+      if (url.pathname === '/login/device/code' && request.method === 'POST') {
+        const json = (request.headers.accept ?? '').includes('application/json');
+        if (form.client_id !== CLIENT_ID && form.client_id !== APP_CLIENT_ID) return tokenError(response, json, 'incorrect_client_credentials', 'The client_id is not valid.'), true;
+        const { deviceCode, entry } = issueDeviceCode(context, form, { expiresIn: 900, interval: 5 });
+        tokenAnswer(response, json, { device_code: deviceCode, user_code: entry.userCode, verification_uri: `${context.base}/login/device`, expires_in: entry.expiresIn, interval: entry.interval });
+        return true;
+      }
+      if (url.pathname === '/login/device') {
+        devicePage(response, { title: 'Device activation' });
+        return true;
+      }
+      if (url.pathname === '/login/oauth/access_token' && request.method === 'POST' && form.grant_type === 'urn:ietf:params:oauth:grant-type:device_code') {
+        const json = (request.headers.accept ?? '').includes('application/json');
+        const result = pollDevice(context, form.device_code);
+        if (result === 'pending') return tokenError(response, json, 'authorization_pending', 'The authorization request is still pending.'), true;
+        if (result === 'slow_down') {
+          // H1: "The error response includes the new interval".
+          const entry = context.devices.get(form.device_code);
+          return tokenAnswer(response, json, { error: 'slow_down', error_description: 'Too many requests have been made in the same timeframe.', interval: entry.interval }), true;
+        }
+        if (result === 'denied') return tokenError(response, json, 'access_denied', 'The authorization request was denied.'), true;
+        if (result === 'expired') return tokenError(response, json, 'expired_token', 'The device_code has expired.'), true;
+        if (typeof result === 'string') return tokenError(response, json, 'incorrect_device_code', 'The device_code provided is not valid.'), true;
+        const scopes = (result.entry.request.scope ?? '').split(/[ ,]+/).filter(Boolean);
+        const token = issueAccessToken(context, { user: result.user, scopes, prefix: 'gho_' });
+        tokenAnswer(response, json, { access_token: token, scope: scopes.join(','), token_type: 'bearer' });
         return true;
       }
       if (url.pathname === '/login/oauth/access_token' && request.method === 'POST') {

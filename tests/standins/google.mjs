@@ -3,16 +3,22 @@
 // (developers.google.com/identity/...):
 //   O1 openid-connect/reference   O2 openid-connect/openid-connect   O3 gsi/web/guides/verify-google-id-token
 //   N1 protocols/oauth2/native-app   W1 protocols/oauth2/web-server   P1 google-api-python-client oauth-installed
+//   D1 protocols/oauth2/limited-input-device
 // One server plays all three hosts; Signet's `issuer` for the provider points here.
 
 import {
-  beginInteraction, bearer, errorPage, issueAccessToken, loopbackRedirect, nowSeconds, randomToken, redirect, send, takeCode,
-  verifierMatches,
+  beginInteraction, bearer, devicePage, errorPage, issueAccessToken, issueDeviceCode, loopbackRedirect, nowSeconds, pollDevice,
+  randomToken, redirect, send, takeCode, verifierMatches,
 } from './common.mjs';
 
 export const CLIENT_ID = '284813307311-s1gn3tdemo0000000000000000000.apps.googleusercontent.com';
 // P1: a desktop client's secret "is obviously not treated as a secret"; still never printed by Signet.
 export const CLIENT_SECRET = 'GOCSPX-standin-desktop-secret-0001';
+// D1: the device flow needs a client of the type "TVs and Limited Input devices", with its own secret.
+export const DEVICE_CLIENT_ID = '284813307311-s1gn3ttv00000000000000000000.apps.googleusercontent.com';
+export const DEVICE_CLIENT_SECRET = 'GOCSPX-standin-device-secret-0002';
+// D1: the only scopes a device client may ask for (besides Drive and YouTube ones).
+const DEVICE_SCOPES = ['openid', 'email', 'profile'];
 
 // Users: `hd` only for Workspace accounts (O2: absence means a consumer account).
 export const USERS = {
@@ -29,6 +35,30 @@ export const USERS = {
 const SCOPE_URLS = { email: 'https://www.googleapis.com/auth/userinfo.email', profile: 'https://www.googleapis.com/auth/userinfo.profile' };
 
 const googleError = (response, status, error, description) => send(response, status, { error, error_description: description });
+
+// N1: the token response; an ID token when openid was asked for, a refresh token with access_type=offline
+// (always for the device flow, D1).
+function tokenAnswer(context, response, req, u, audience) {
+  const base = context.base;
+  const scopes = (req.scope ?? '').split(' ').filter(Boolean);
+  const now = nowSeconds();
+  const claims = {
+    iss: u.legacyIssuer ? base.replace(/^https?:\/\//, '') : base, azp: audience, aud: audience, sub: u.sub,
+    iat: now, exp: now + 3599,
+  };
+  if (req.nonce !== undefined) claims.nonce = req.nonce;
+  if (u.hd) claims.hd = u.hd;
+  if (scopes.includes('email')) Object.assign(claims, { email: u.email, email_verified: u.emailVerified });
+  if (scopes.includes('profile')) Object.assign(claims, { name: u.name, given_name: u.name.split(' ')[0], family_name: u.name.split(' ')[1], picture: `${base}/photo/${u.sub}.png` });
+  const granted = scopes.map((s) => SCOPE_URLS[s] ?? s);
+  const body = {
+    access_token: issueAccessToken(context, { user: u, scopes: granted, prefix: 'ya29.' }),
+    expires_in: 3599, scope: granted.join(' '), token_type: 'Bearer',
+  };
+  if (scopes.includes('openid')) body.id_token = context.remember(context.signer.token(claims));
+  if (req.access_type === 'offline') body.refresh_token = context.remember(`1//0${randomToken(40)}`);
+  send(response, 200, body);
+}
 
 export const provider = {
   title: 'Sign in - Google Accounts',
@@ -94,6 +124,31 @@ export const provider = {
         beginInteraction(context, provider, response, q);
         return true;
       }
+      if (url.pathname === '/device/code' && request.method === 'POST') {
+        if (form.client_id === CLIENT_ID) return googleError(response, 401, 'invalid_client', 'Invalid client type.'), true;
+        if (form.client_id !== DEVICE_CLIENT_ID) return googleError(response, 401, 'invalid_client', 'The OAuth client was not found.'), true;
+        const scopes = (form.scope ?? '').split(' ').filter(Boolean);
+        if (scopes.some((s) => !DEVICE_SCOPES.includes(s))) return googleError(response, 400, 'invalid_scope', 'Invalid device flow scope.'), true;
+        const { deviceCode, entry } = issueDeviceCode(context, { ...form, access_type: 'offline' }, { expiresIn: 1800, interval: 5 });
+        // D1: verification_url, not RFC 8628's verification_uri.
+        send(response, 200, { device_code: deviceCode, user_code: entry.userCode, verification_url: `${base}/device`, expires_in: entry.expiresIn, interval: entry.interval });
+        return true;
+      }
+      if (url.pathname === '/device') {
+        devicePage(response, { title: 'Connect a device' });
+        return true;
+      }
+      if (url.pathname === '/token' && request.method === 'POST' && form.grant_type === 'urn:ietf:params:oauth:grant-type:device_code') {
+        // D1: client_secret is required when polling; the status codes of the table in D1.
+        if (form.client_id !== DEVICE_CLIENT_ID || form.client_secret !== DEVICE_CLIENT_SECRET) return googleError(response, 401, 'invalid_client', 'Unauthorized'), true;
+        const result = pollDevice(context, form.device_code);
+        if (result === 'pending') return googleError(response, 428, 'authorization_pending', 'Precondition Required'), true;
+        if (result === 'slow_down') return googleError(response, 403, 'slow_down', 'Forbidden'), true;
+        if (result === 'denied') return googleError(response, 403, 'access_denied', 'Forbidden'), true;
+        if (result === 'expired') return googleError(response, 400, 'expired_token', 'Bad Request'), true;
+        if (typeof result === 'string') return googleError(response, 400, 'invalid_grant', 'Bad Request'), true;
+        return tokenAnswer(context, response, { ...result.entry.request, nonce: undefined }, result.user, DEVICE_CLIENT_ID), true;
+      }
       if (url.pathname === '/token' && request.method === 'POST') {
         if (form.client_id !== CLIENT_ID) return googleError(response, 401, 'invalid_client', 'The OAuth client was not found.'), true;
         // Desktop clients are issued a secret and exchanges without it were refused (P1; see providers.md).
@@ -108,24 +163,7 @@ export const provider = {
           const ok = (req.code_challenge_method ?? 'plain') === 'S256' ? verifierMatches(form.code_verifier, req.code_challenge) : form.code_verifier === req.code_challenge;
           if (!ok) return googleError(response, 400, 'invalid_grant', 'Invalid code verifier.'), true;
         }
-        const u = entry.user;
-        const scopes = (req.scope ?? '').split(' ').filter(Boolean);
-        const now = nowSeconds();
-        const claims = {
-          iss: u.legacyIssuer ? base.replace(/^https?:\/\//, '') : base, azp: CLIENT_ID, aud: CLIENT_ID, sub: u.sub,
-          iat: now, exp: now + 3599, nonce: req.nonce,
-        };
-        if (u.hd) claims.hd = u.hd;
-        if (scopes.includes('email')) Object.assign(claims, { email: u.email, email_verified: u.emailVerified });
-        if (scopes.includes('profile')) Object.assign(claims, { name: u.name, given_name: u.name.split(' ')[0], family_name: u.name.split(' ')[1], picture: `${base}/photo/${u.sub}.png` });
-        const granted = scopes.map((s) => SCOPE_URLS[s] ?? s);
-        const body = {
-          access_token: issueAccessToken(context, { user: u, scopes: granted, prefix: 'ya29.' }),
-          expires_in: 3599, scope: granted.join(' '), token_type: 'Bearer',
-        };
-        if (scopes.includes('openid')) body.id_token = context.remember(context.signer.token(claims));
-        if (req.access_type === 'offline') body.refresh_token = context.remember(`1//0${randomToken(40)}`);
-        send(response, 200, body);
+        tokenAnswer(context, response, req, entry.user, CLIENT_ID);
         return true;
       }
       if (url.pathname === '/v1/userinfo') {

@@ -33,5 +33,6 @@ const module = await PROVIDERS[args.provider]();
 const { server, context } = await startStandin(module.provider, { port: Number(args.port) });
 process.stdout.write(`${JSON.stringify({
   provider: args.provider, base: context.base, port: server.address().port, client_id: module.CLIENT_ID, client_secret: module.CLIENT_SECRET ?? null,
+  device_client_id: module.DEVICE_CLIENT_ID ?? null, device_client_secret: module.DEVICE_CLIENT_SECRET ?? null,
 })}\n`);
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => server.close(() => process.exit(0)));

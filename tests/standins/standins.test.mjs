@@ -244,3 +244,38 @@ test('github: /user/emails needs user:email; memberships list both states unless
   assert.equal(anonymous.status, 401);
   assert.equal((await anonymous.json()).message, 'Requires authentication');
 });
+
+test('google: the device flow refuses a desktop client and scopes outside its short list (D1)', async () => {
+  const desktop = await post(`${google.base}/device/code`, { client_id: google.client_id, scope: 'openid email' });
+  assert.equal(desktop.status, 401);
+  assert.deepEqual(await desktop.json(), { error: 'invalid_client', error_description: 'Invalid client type.' });
+  const wideScope = await post(`${google.base}/device/code`, { client_id: google.device_client_id, scope: 'openid https://www.googleapis.com/auth/gmail.readonly' });
+  assert.equal(wideScope.status, 400);
+  assert.equal((await wideScope.json()).error, 'invalid_scope');
+  const ok = await (await post(`${google.base}/device/code`, { client_id: google.device_client_id, scope: 'openid email' })).json();
+  assert.ok(ok.verification_url, 'Google says verification_url');
+  assert.equal(ok.verification_uri, undefined);
+  const pending = await post(`${google.base}/token`, { client_id: google.device_client_id, client_secret: google.device_client_secret, device_code: ok.device_code, grant_type: 'urn:ietf:params:oauth:grant-type:device_code' });
+  assert.equal(pending.status, 428);
+  const noSecret = await post(`${google.base}/token`, { client_id: google.device_client_id, device_code: ok.device_code, grant_type: 'urn:ietf:params:oauth:grant-type:device_code' });
+  assert.equal(noSecret.status, 401);
+});
+
+test('entra: device polling says authorization_pending with 400, and a made-up code is bad_verification_code (E3)', async () => {
+  const code = await (await post(`${entra.base}/corp.example/oauth2/v2.0/devicecode`, { client_id: ENTRA_CLIENT, scope: 'openid profile' })).json();
+  assert.match(code.message, /enter the code/);
+  const poll = (deviceCode) => post(`${entra.base}/corp.example/oauth2/v2.0/token`, { client_id: ENTRA_CLIENT, device_code: deviceCode, grant_type: 'urn:ietf:params:oauth:grant-type:device_code' });
+  const pending = await poll(code.device_code);
+  assert.equal(pending.status, 400);
+  assert.equal((await pending.json()).error, 'authorization_pending');
+  assert.equal((await (await poll('made-up')).json()).error, 'bad_verification_code');
+});
+
+test('github: device polling errors come with HTTP 200; the device flow needs no secret (H1)', async () => {
+  const headers = { Accept: 'application/json' };
+  const code = await (await post(`${github.base}/login/device/code`, { client_id: github.client_id, scope: 'read:user' }, headers)).json();
+  assert.match(code.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
+  const pending = await post(`${github.base}/login/oauth/access_token`, { client_id: github.client_id, device_code: code.device_code, grant_type: 'urn:ietf:params:oauth:grant-type:device_code' }, headers);
+  assert.equal(pending.status, 200);
+  assert.equal((await pending.json()).error, 'authorization_pending');
+});
