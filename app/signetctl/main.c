@@ -816,8 +816,22 @@ static int run_signout(context *ctl, char **args)
     const int status = quick_call(ctl, "signout", NULL, &result);
     if (status != 0)
         return status;
-    if (json_only(ctl, result) != 0)
+    if (json_only(ctl, result) != 0) {
         puts("Signed out.");
+        /* Signed out here in any case; say what the provider was told. */
+        const char *revocation_error = string_member(result, "revocation_error");
+        if (revocation_error) {
+            fputs("signetctl: ", stderr);
+            put_text(stderr, revocation_error);
+            fputc('\n', stderr);
+        }
+        const char *end_session = string_member(result, "end_session_url");
+        if (end_session && is_web_url(end_session)) {
+            fputs("To sign out at the provider as well (other apps in your browser included), open:\n  ", stderr);
+            put_text(stderr, end_session);
+            fputc('\n', stderr);
+        }
+    }
     json_decref(result);
     return 0;
 }

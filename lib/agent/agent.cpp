@@ -2,6 +2,7 @@
 
 #include "auth/jwks.h"
 #include "auth/signinattempt.h"
+#include "auth/tokenrevocation.h"
 #include "ipc/ipcserver.h"
 #include "logging/logging.h"
 #include "net/boundednetworkaccessmanager.h"
@@ -9,13 +10,14 @@
 #include "signet-version.h"
 
 #include <QJsonArray>
+#include <QUrlQuery>
 
 namespace Signet {
 
 namespace {
 const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out")};
 const QStringList Capabilities = {QStringLiteral("status"), QStringLiteral("providers"), QStringLiteral("signin"), QStringLiteral("cancel"),
-                                  QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe")};
+                                  QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar")};
 
 QJsonObject problemToJson(const ConfigProblem &problem)
 {
@@ -91,10 +93,15 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
         else
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
     } else if (method == QLatin1String("signout")) {
-        if (m_session.isActive() && m_session.end(Session::EndReason::SignedOut))
-            connection->sendResult(id, {{QStringLiteral("signed_out"), true}});
-        else
+        signOut(connection, id);
+    } else if (method == QLatin1String("avatar")) {
+        if (!m_session.isActive()) {
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in."));
+            return;
+        }
+        const Identity &identity = m_session.identity();
+        connection->sendResult(id, {{QStringLiteral("content_type"), identity.avatar.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromLatin1(identity.avatarType))},
+                                    {QStringLiteral("data"), identity.avatar.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromLatin1(identity.avatar.toBase64()))}});
     } else if (method == QLatin1String("subscribe")) {
         QStringList wanted = AllEvents;
         if (params.contains(QLatin1String("events"))) {
@@ -283,6 +290,56 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
     attempt->start();
 }
 
+void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
+{
+    if (!m_session.isActive()) {
+        connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in."));
+        return;
+    }
+    // Signed out here first, whatever the provider says: never held up by the network.
+    const Identity identity = m_session.identity();
+    const TokenSet tokens = m_session.tokens();
+    const SessionEndpoints endpoints = m_session.endpoints();
+    m_session.end(Session::EndReason::SignedOut);
+
+    QJsonObject result{{QStringLiteral("signed_out"), true}};
+    // OpenID Connect RP-initiated logout: the page that ends the session at the provider too. Only
+    // client_id, never the ID token as a hint: no token leaves the agent.
+    QJsonValue endSession = QJsonValue::Null;
+    if (endpoints.endSession.isValid()) {
+        QUrl url = endpoints.endSession;
+        const ProviderConfig *provider = m_config.provider(identity.provider);
+        if (provider) {
+            QUrlQuery query(url);
+            query.addQueryItem(QStringLiteral("client_id"), QString::fromLatin1(QUrl::toPercentEncoding(provider->clientId)));
+            url.setQuery(query);
+        }
+        endSession = url.toString(QUrl::FullyEncoded);
+    }
+    result.insert(QStringLiteral("end_session_url"), endSession);
+
+    const ProviderConfig *provider = m_config.provider(identity.provider);
+    if (!provider || !TokenRevocation::isSupported(*provider, endpoints, tokens)) {
+        result.insert(QStringLiteral("revoked"), QJsonValue::Null); // nothing to revoke at this provider
+        connection->sendResult(id, result);
+        return;
+    }
+    // At most 10 s: the person waits for this answer, and clients give up after 30 s.
+    auto *network = new BoundedNetworkAccessManager(std::min(provider->httpTimeout, std::chrono::seconds(10)), this);
+    network->setExtraCaCertificates(provider->extraCaCertificates);
+    auto *revocation = new TokenRevocation(network, *provider, endpoints, tokens, network);
+    QPointer<IpcConnection> waiting(connection);
+    connect(revocation, &TokenRevocation::finished, this, [waiting, id, result, revocation, network, name = provider->displayName]() mutable {
+        result.insert(QStringLiteral("revoked"), revocation->isRevoked());
+        if (!revocation->isRevoked())
+            result.insert(QStringLiteral("revocation_error"), tr("%1 could not be told to revoke the tokens: %2").arg(name, revocation->errorMessage()));
+        if (waiting)
+            waiting->sendResult(id, result);
+        network->deleteLater();
+    });
+    revocation->start();
+}
+
 void Agent::onAttemptFinished()
 {
     SignInAttempt *attempt = m_attempt;
@@ -297,7 +354,7 @@ void Agent::onAttemptFinished()
         }
     } else {
         // Start the session first, so a waiter that asks whoami right after the answer sees it.
-        m_session.start(attempt->identity(), attempt->tokens());
+        m_session.start(attempt->identity(), attempt->tokens(), attempt->endpoints());
         const QJsonObject identity = attempt->identity().toJson();
         for (const Waiter &waiter : waiters) {
             if (waiter.connection)

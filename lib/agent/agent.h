@@ -40,6 +40,7 @@ private:
     QJsonObject providers();
     void signIn(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
     void onAttemptFinished();
+    void signOut(IpcConnection *connection, const QJsonValue &id);
     void broadcast(const QString &event, const QJsonObject &data);
 
     Config m_config;

@@ -75,6 +75,8 @@ public:
 
     const Identity &identity() const { return m_identity; }
     const TokenSet &tokens() const { return m_tokens; }
+    // Where the provider can be told when the session ends (from discovery).
+    SessionEndpoints endpoints() const { return {m_metadata.revocationEndpoint, m_metadata.endSessionEndpoint}; }
     const SignInError &error() const { return m_error; }
 
     static constexpr qsizetype MaxClaimLength = ProviderRules::MaxClaimLength;

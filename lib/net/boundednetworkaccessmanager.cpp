@@ -98,6 +98,13 @@ JsonResponse JsonResponse::fromReply(QNetworkReply *reply, Shape expected)
     }
 
     const QByteArray body = reply->readAll();
+    if (expected == Shape::Bytes) {
+        response.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+        if (response.httpStatus >= 200 && response.httpStatus < 300) {
+            response.bytes = body;
+            return response;
+        }
+    }
     const QJsonDocument document = QJsonDocument::fromJson(body);
     if (document.isObject())
         response.body = document.object();

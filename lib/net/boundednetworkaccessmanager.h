@@ -45,11 +45,13 @@ struct JsonResponse {
         HttpStatus,  // an HTTP error status (body may still hold a JSON error object)
         NotJson,     // 2xx, but the body is not a JSON object (or array, when one was expected)
     };
-    enum class Shape { Object, Array };
+    enum class Shape { Object, Array, Bytes };
     Failure failure = Failure::None;
     int httpStatus = 0;
     QJsonObject body;  // the JSON object, when the body was one (also for HTTP errors)
     QJsonArray array;  // the JSON array, when an array was expected and came
+    QByteArray bytes;  // the body as it came, when bytes were expected (an image)
+    QByteArray contentType;
     QString detail;    // a short description of the failure for messages
 
     bool ok() const { return failure == Failure::None; }

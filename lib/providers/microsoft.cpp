@@ -75,7 +75,11 @@ QList<ProviderRules::ProfileRequest> MicrosoftRules::profileRequests(const Provi
     organization.setQuery(QStringLiteral("$select=id,verifiedDomains"));
     // Optional: a profile Graph cannot give (a personal account has no organisation; a network
     // hiccup) leaves the address unverified, it does not block the sign-in.
-    return {{QStringLiteral("me"), me, false}, {QStringLiteral("organization"), organization, false}};
+    // The photo for the avatar (G2: 404 when there is none); a sized variant keeps it small.
+    const QUrl photo(base + QStringLiteral("/v1.0/me/photos/240x240/$value"));
+    return {{QStringLiteral("me"), me, false},
+            {QStringLiteral("organization"), organization, false},
+            {QStringLiteral("photo"), photo, false, JsonResponse::Shape::Bytes, {{"Accept", "image/*"}}}};
 }
 
 QString MicrosoftRules::verifiedAddress(const QJsonObject &claims, const QMap<QString, JsonResponse> &profiles, const QString &objectId) const
@@ -165,6 +169,14 @@ SignInError MicrosoftRules::buildIdentity(const QJsonObject &claims, const QMap<
         // Shown as information, never used as proof of an address.
         identity->email = boundedText(claims.value(QLatin1String("email")), "email");
         identity->emailVerified = false;
+    }
+
+    const JsonResponse photo = profiles.value(QStringLiteral("photo"));
+    static const QList<QByteArray> imageTypes{"image/jpeg", "image/png", "image/gif"};
+    const QByteArray photoType = photo.contentType.split(';').first().trimmed().toLower();
+    if (graphAboutThisUser && photo.ok() && !photo.bytes.isEmpty() && photo.bytes.size() <= Identity::MaxAvatarBytes && imageTypes.contains(photoType)) {
+        identity->avatar = photo.bytes;
+        identity->avatarType = photoType;
     }
 
     bool truncated = false;

@@ -29,6 +29,7 @@ QJsonObject Identity::toJson(const QDateTime &now) const
         {QStringLiteral("expires_at"), timeOrNull(expiresAt)},
         {QStringLiteral("expires_in"), expiresAt.isValid() ? QJsonValue(qMax<qint64>(0, now.secsTo(expiresAt))) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("account"), accountKey.isEmpty() ? subject : accountKey},
+        {QStringLiteral("has_avatar"), !avatar.isEmpty()},
     };
     // Provider-specific members only where they exist (docs/ipc.md).
     if (!tenantId.isEmpty())

@@ -4,6 +4,7 @@
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
+#include <QUrl>
 
 namespace Signet {
 
@@ -26,6 +27,11 @@ struct Identity {
     QStringList roles;      // Microsoft app roles, as the provider states them
     QStringList groups;     // Microsoft group ids, as the provider states them
     bool groupsOverage = false; // the token had too many groups to list: `groups` is incomplete
+    // The picture itself when the provider hands it out only with a token (Microsoft Graph); kept
+    // so companion apps never need a provider token for it. Not part of toJson() (`avatar` method).
+    QByteArray avatar;
+    QByteArray avatarType; // image/jpeg, image/png or image/gif
+    static constexpr qsizetype MaxAvatarBytes = 512 * 1024;
     QStringList organizations;  // GitHub: organisations with an active membership (logins)
     QStringList teams;          // GitHub: "org/team-slug"
     QDateTime signedInAt;
@@ -34,6 +40,13 @@ struct Identity {
     bool isValid() const { return !issuer.isEmpty() && !subject.isEmpty(); }
     // The protocol's identity object (docs/ipc.md); expires_in counted from `now`.
     QJsonObject toJson(const QDateTime &now = QDateTime::currentDateTimeUtc()) const;
+};
+
+// Where the provider of a session can be told about its end: RFC 7009 revocation and OpenID
+// Connect RP-initiated logout. Not secret; kept with the session because discovery found them.
+struct SessionEndpoints {
+    QUrl revocation;
+    QUrl endSession;
 };
 
 // The secrets that belong to a session. Held by the agent only: no IPC message contains them.

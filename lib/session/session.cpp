@@ -12,13 +12,14 @@ Session::Session(QObject *parent)
     connect(&m_expiry, &QTimer::timeout, this, [this] { isActive(); });
 }
 
-void Session::start(const Identity &identity, const TokenSet &tokens)
+void Session::start(const Identity &identity, const TokenSet &tokens, const SessionEndpoints &endpoints)
 {
     // A new sign-in replaces the old one: its tokens are no longer held.
     for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
         SecretRedactor::removeSecret(secret);
     m_identity = identity;
     m_tokens = tokens;
+    m_endpoints = endpoints;
     const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt);
     // Re-check at least every minute so a late timer cannot keep an expired identity alive long.
     m_expiry.start(int(qBound(qint64(0), ms, qint64(60000))));
@@ -35,6 +36,7 @@ bool Session::end(EndReason reason)
         SecretRedactor::removeSecret(secret);
     m_identity = {};
     m_tokens = {};
+    m_endpoints = {};
     m_expiry.stop();
     qCInfo(lcSession) << "session ended for provider" << provider << reason;
     Q_EMIT ended(provider, reason);

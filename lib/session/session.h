@@ -19,7 +19,7 @@ public:
 
     explicit Session(QObject *parent = nullptr);
 
-    void start(const Identity &identity, const TokenSet &tokens);
+    void start(const Identity &identity, const TokenSet &tokens, const SessionEndpoints &endpoints = {});
     // Ends the session if there is one; returns whether there was.
     bool end(EndReason reason);
 
@@ -28,6 +28,7 @@ public:
     bool isActive();
     const Identity &identity() const { return m_identity; }
     const TokenSet &tokens() const { return m_tokens; }
+    const SessionEndpoints &endpoints() const { return m_endpoints; }
 
     static QString reasonName(EndReason reason);
 
@@ -38,6 +39,7 @@ Q_SIGNALS:
 private:
     Identity m_identity;
     TokenSet m_tokens;
+    SessionEndpoints m_endpoints;
     QTimer m_expiry;
 };
 

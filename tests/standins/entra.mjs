@@ -24,12 +24,16 @@ export const TENANTS = {
   evil: { id: 'a9e8d7c6-b5a4-4321-8fed-cba987654321', domains: ['evil.example'] },
 };
 
+// A 1×1 PNG: the photo of the one user who has one.
+export const PHOTO = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
 // Users. `email` is what the optional email claim carries; `xmsEdov` the optional claim E7 describes; `mail` and
 // `upn` what Graph's user object has (G1).
 const user = (fields) => ({ userType: 'Member', roles: [], groups: [], ...fields });
 export const USERS = {
   'adele@corp.example': user({ tenant: 'corp', oid: 'b1e7a6c0-1d2e-4f3a-8b9c-0d1e2f3a4b5c', name: 'Adele Vance', upn: 'adele@corp.example',
-    mail: 'adele@corp.example', email: 'adele@corp.example', xmsEdov: true, roles: ['Signet.Admin'], groups: ['0f8a2c1e-aaaa-4bbb-8ccc-111111111111'] }),
+    mail: 'adele@corp.example', email: 'adele@corp.example', xmsEdov: true, roles: ['Signet.Admin'], groups: ['0f8a2c1e-aaaa-4bbb-8ccc-111111111111'],
+    photo: PHOTO }),
   'ben@corp.example': user({ tenant: 'corp', oid: 'c2f8b7d1-2e3f-4a4b-9cad-1e2f3a4b5c6d', name: 'Ben Miller', upn: 'ben@corp.example',
     mail: 'Ben@Corp.example' }),
   'nomail@corp.example': user({ tenant: 'corp', oid: 'd3a9c8e2-3f4a-4b5c-8dbe-2f3a4b5c6d7e', name: 'No Mail', upn: 'nomail@corp.example', mail: null }),
@@ -144,8 +148,14 @@ export const provider = {
           });
           return true;
         }
-        if (url.pathname === '/v1.0/me/photo/$value') {
-          graphError(response, 404, 'ImageNotFound', 'Exception of type \'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException\' was thrown.');
+        // G2: the bytes, or 404 ImageNotFound when the user has no photo; /photos/{size}/$value for a size.
+        if (url.pathname === '/v1.0/me/photo/$value' || /^\/v1\.0\/me\/photos\/(48|64|96|120|240|360|432|504|648)x\1\/\$value$/.test(url.pathname)) {
+          if (!u.photo) {
+            graphError(response, 404, 'ImageNotFound', 'Exception of type \'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException\' was thrown.');
+            return true;
+          }
+          response.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': u.photo.length });
+          response.end(u.photo);
           return true;
         }
         return false;

@@ -152,6 +152,19 @@ export const provider = {
 
       // ---- REST API, GHES layout (V): /api/v3 -----------------------------------------------------------
       if (!url.pathname.startsWith('/api/v3/')) return false;
+      // R4: DELETE /applications/{client_id}/token, Basic auth with the app's client id and secret, JSON body.
+      const revoke = /^\/api\/v3\/applications\/([^/]+)\/token$/.exec(url.pathname);
+      if (revoke && request.method === 'DELETE') {
+        const basic = /^Basic (\S+)$/i.exec(request.headers.authorization ?? '');
+        const [id, secret] = basic ? Buffer.from(basic[1], 'base64').toString('utf8').split(':') : [];
+        if (!basic || decodeURIComponent(revoke[1]) !== id || ![CLIENT_ID, APP_CLIENT_ID].includes(id) || secret !== CLIENT_SECRET) {
+          return apiError(response, 404, 'Not Found'), true;
+        }
+        if (!form.access_token || !context.tokens.delete(form.access_token)) return apiError(response, 422, 'Validation Failed'), true;
+        response.writeHead(204);
+        response.end();
+        return true;
+      }
       const auth = /^(?:Bearer|token) (\S+)$/i.exec(request.headers.authorization ?? '');
       const grant = auth && context.tokens.get(auth[1]);
       if (!grant) return apiError(response, 401, auth ? 'Bad credentials' : 'Requires authentication'), true;

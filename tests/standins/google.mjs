@@ -56,7 +56,11 @@ function tokenAnswer(context, response, req, u, audience) {
     expires_in: 3599, scope: granted.join(' '), token_type: 'Bearer',
   };
   if (scopes.includes('openid')) body.id_token = context.remember(context.signer.token(claims));
-  if (req.access_type === 'offline') body.refresh_token = context.remember(`1//0${randomToken(40)}`);
+  if (req.access_type === 'offline') {
+    body.refresh_token = context.remember(`1//0${randomToken(40)}`);
+    context.refreshTokens ??= new Map();
+    context.refreshTokens.set(body.refresh_token, body.access_token);
+  }
   send(response, 200, body);
 }
 
@@ -180,8 +184,15 @@ export const provider = {
       }
       if (url.pathname === '/revoke' && request.method === 'POST') {
         // N1: token in a form body (or the query); 200 on success, 400 invalid_token otherwise.
+        // Revoking a refresh token ends the grant, its access tokens included.
         const token = form.token ?? url.searchParams.get('token');
-        if (!token || !context.tokens.delete(token)) return googleError(response, 400, 'invalid_token', 'Token expired or revoked'), true;
+        const accessOfRefresh = context.refreshTokens?.get(token);
+        if (accessOfRefresh !== undefined) {
+          context.refreshTokens.delete(token);
+          context.tokens.delete(accessOfRefresh);
+        } else if (!token || !context.tokens.delete(token)) {
+          return googleError(response, 400, 'invalid_token', 'Token expired or revoked'), true;
+        }
         send(response, 200, {});
         return true;
       }

@@ -7,7 +7,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { makeWorld, startAgent, ctl, startStandin, formBrowser, assertNoSecrets } from '../e2e/harness.mjs';
-import { TENANTS, PERSONAL } from './entra.mjs';
+import { connect } from 'node:net';
+import path from 'node:path';
+
+import { TENANTS, PERSONAL, PHOTO } from './entra.mjs';
 import { APP_CLIENT_ID } from './github.mjs';
 
 let entra;
@@ -16,6 +19,7 @@ let github;
 let world;
 let agent;
 const printed = [];
+let googleSecrets = [];
 
 const CORP = TENANTS.corp.id;
 const PARTNER = TENANTS.partner.id;
@@ -60,6 +64,23 @@ async function signIn(provider, user, extraEnv = {}) {
     assert.equal(signout.code, 0, signout.stderr);
   }
   return { ...result, identity };
+}
+
+// One request over the agent's socket (docs/ipc.md), for methods signetctl has no command for.
+function ipc(method) {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path.join(world.runtime, 'signet', 'agent.sock'));
+    let buffer = '';
+    socket.on('data', (data) => {
+      buffer += data;
+      if (buffer.includes('\n')) {
+        socket.end();
+        resolve(JSON.parse(buffer.split('\n')[0]));
+      }
+    });
+    socket.on('error', reject);
+    socket.write(`${JSON.stringify({ id: 1, method })}\n`);
+  });
 }
 
 // [row name, provider id, user, expected exit code, check(identity or stderr)]
@@ -169,6 +190,19 @@ for (const [name, provider, user, exitCode, check] of rows) {
   });
 }
 
+test('entra: the Graph photo becomes the avatar; no photo (404) is no avatar', async () => {
+  assert.equal((await ctl(world, ['signin', 'entra'], { BROWSER: formBrowser, SIGNET_TEST_USER: 'adele@corp.example' })).code, 0);
+  assert.equal(JSON.parse((await ctl(world, ['whoami', '--json'])).stdout).has_avatar, true);
+  const avatar = await ipc('avatar');
+  assert.equal(avatar.result.content_type, 'image/png');
+  assert.deepEqual(Buffer.from(avatar.result.data, 'base64'), PHOTO);
+  assert.equal((await ctl(world, ['signin', 'entra'], { BROWSER: formBrowser, SIGNET_TEST_USER: 'ben@corp.example' })).code, 0);
+  assert.equal(JSON.parse((await ctl(world, ['whoami', '--json'])).stdout).has_avatar, false);
+  assert.deepEqual((await ipc('avatar')).result, { content_type: null, data: null });
+  assert.equal((await ctl(world, ['signout'])).code, 0);
+  assert.equal((await ipc('avatar')).error.code, 'not_signed_in');
+});
+
 test('entra: the cancelled login is access_denied', async () => {
   const result = await signIn('entra', 'adele@corp.example', { SIGNET_TEST_CONSENT: 'cancel-login' });
   assert.equal(result.code, 6, result.stderr);
@@ -214,7 +248,67 @@ test('what Signet sent: Entra without a client secret, Google with access_type=o
   assert.equal(hRequests.find((r) => r.path === '/api/v3/user/memberships/orgs').query.state, undefined, 'both states, to explain a pending invitation');
 });
 
+// Sign-out: local at once; the provider is told (Google RFC 7009 revocation of the refresh token, GitHub's
+// DELETE /applications/{client_id}/token); Microsoft has no revocation for public clients: the end-session page.
+async function signInKeepingSession(provider, user) {
+  const result = await ctl(world, ['signin', provider], { BROWSER: formBrowser, SIGNET_TEST_USER: user });
+  printed.push(result.stdout, result.stderr);
+  assert.equal(result.code, 0, result.stderr);
+}
+
+test('sign-out revokes at Google: the refresh token, and the access token no longer works', async () => {
+  await google.resetRequests();
+  await signInKeepingSession('google', 'ann@corp.example');
+  const signout = await ctl(world, ['--json', 'signout']);
+  printed.push(signout.stdout, signout.stderr);
+  assert.equal(signout.code, 0, signout.stderr);
+  const result = JSON.parse(signout.stdout);
+  assert.equal(result.revoked, true);
+  const requests = await google.requests();
+  const revoke = requests.find((r) => r.path === '/revoke');
+  assert.equal(revoke.form.token_type_hint, 'refresh_token');
+  const token = requests.find((r) => r.path === '/v1/userinfo').headers.authorization;
+  const after = await fetch(`${google.base}/v1/userinfo`, { headers: { Authorization: token } });
+  assert.equal(after.status, 401, 'the grant is gone at the provider');
+});
+
+test('sign-out revokes at GitHub with the app credentials', async () => {
+  await github.resetRequests();
+  await signInKeepingSession('github', 'octocat');
+  const signout = await ctl(world, ['--json', 'signout']);
+  printed.push(signout.stdout, signout.stderr);
+  assert.equal(JSON.parse(signout.stdout).revoked, true, signout.stdout);
+  const requests = await github.requests();
+  const revoke = requests.find((r) => r.method === 'DELETE');
+  assert.equal(revoke.path, `/api/v3/applications/${github.client_id}/token`);
+  const token = requests.find((r) => r.path === '/api/v3/user').headers.authorization;
+  assert.equal((await fetch(`${github.base}/api/v3/user`, { headers: { Authorization: token } })).status, 401);
+});
+
+test('sign-out at Microsoft offers the end-session page and revokes nothing', async () => {
+  await signInKeepingSession('entra', 'adele@corp.example');
+  const signout = await ctl(world, ['signout']);
+  printed.push(signout.stdout, signout.stderr);
+  assert.equal(signout.code, 0, signout.stderr);
+  assert.equal(signout.stdout, 'Signed out.\n');
+  const url = new URL(/open:\n {2}(\S+)/.exec(signout.stderr)[1]);
+  assert.equal(`${url.origin}${url.pathname}`, `${entra.base}/corp.example/oauth2/v2.0/logout`);
+  assert.equal(url.searchParams.get('client_id'), entra.client_id);
+  assert.equal(url.searchParams.get('id_token_hint'), null, 'no token leaves the agent');
+});
+
+test('a provider that cannot be reached at sign-out: signed out here all the same, and told so', async () => {
+  await signInKeepingSession('google', 'ann@corp.example');
+  googleSecrets = await google.secrets();
+  await google.stop();
+  const signout = await ctl(world, ['signout']);
+  printed.push(signout.stdout, signout.stderr);
+  assert.equal(signout.code, 0, signout.stderr);
+  assert.match(signout.stderr, /Google could not be told to revoke the tokens/);
+  assert.equal((await ctl(world, ['whoami'])).code, 3);
+});
+
 test('no code, token or client secret issued by a stand-in appears in any output', async () => {
-  const secrets = [...await entra.secrets(), ...await google.secrets(), ...await github.secrets(), google.client_secret, github.client_secret];
+  const secrets = [...await entra.secrets(), ...googleSecrets, ...await github.secrets(), google.client_secret, github.client_secret];
   assertNoSecrets(secrets, { 'the agent output': agent.output, 'signetctl output': printed.join('\n') });
 });
