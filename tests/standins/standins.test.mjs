@@ -106,12 +106,17 @@ test('graph: no token is 401 InvalidAuthenticationToken; no photo is 404 ImageNo
   const anonymous = await fetch(`${entra.base}/v1.0/me`);
   assert.equal(anonymous.status, 401);
   assert.equal((await anonymous.json()).error.code, 'InvalidAuthenticationToken');
-  const grant = await entraCode();
+  const grant = await entraCode({ user: 'ben@corp.example' });
   const { access_token: token } = await (await entraToken(grant, {})).json();
   const auth = { Authorization: `Bearer ${token}` };
   const photo = await fetch(`${entra.base}/v1.0/me/photo/$value`, { headers: auth });
   assert.equal(photo.status, 404);
   assert.equal((await photo.json()).error.code, 'ImageNotFound');
+  const { access_token: adeles } = await (await entraToken(await entraCode(), {})).json();
+  const sized = await fetch(`${entra.base}/v1.0/me/photos/240x240/$value`, { headers: { Authorization: `Bearer ${adeles}` } });
+  assert.equal(sized.status, 200);
+  assert.equal(sized.headers.get('content-type'), 'image/png');
+  assert.equal((await fetch(`${entra.base}/v1.0/me/photos/241x241/$value`, { headers: { Authorization: `Bearer ${adeles}` } })).status, 404, 'only the documented sizes');
   const me = await (await fetch(`${entra.base}/v1.0/me?$select=id,mail`, { headers: auth })).json();
   assert.deepEqual(Object.keys(me).sort(), ['@odata.context', 'id', 'mail']);
   const defaults = await (await fetch(`${entra.base}/v1.0/me`, { headers: auth })).json();
