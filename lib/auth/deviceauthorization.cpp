@@ -2,8 +2,8 @@
 
 #include "logging/logging.h"
 #include "logging/secretredactor.h"
+#include "net/wellformed.h"
 
-#include <QHostAddress>
 #include <QNetworkReply>
 #include <QRegularExpression>
 
@@ -27,22 +27,6 @@ QByteArray formBody(const QList<QPair<QByteArray, QString>> &fields)
     return body;
 }
 
-// An error text from a provider, fit for a message: short, printable.
-QString sanitized(const QString &text)
-{
-    QString clean;
-    for (const QChar c : text.left(200)) {
-        if (c.isPrint())
-            clean += c;
-    }
-    return clean;
-}
-
-bool isLoopback(const QUrl &url)
-{
-    const QHostAddress address(url.host());
-    return url.host() == QLatin1String("localhost") || (!address.isNull() && address.isLoopback());
-}
 } // namespace
 
 DeviceAuthorization::DeviceAuthorization(QNetworkAccessManager *network, const Request &request, QObject *parent)
@@ -93,7 +77,7 @@ void DeviceAuthorization::onCodeFinished()
     // RFC 8628 §3.2 (GitHub also with HTTP 200, e.g. device_flow_disabled).
     const QString error = response.body.value(QLatin1String("error")).toString();
     if (!error.isEmpty() || !response.ok()) {
-        const QString what = error.isEmpty() ? response.detail : sanitized(error);
+        const QString what = error.isEmpty() ? response.detail : printableText(error);
         fail({SignInError::Code::ProviderError, tr("%1 refused to start a device sign-in (%2). Ask IT whether device sign-in is set up for Signet.").arg(name, what)});
         return;
     }
@@ -105,7 +89,7 @@ void DeviceAuthorization::onCodeFinished()
     m_verificationUri = QUrl(uri, QUrl::StrictMode);
     static const QRegularExpression printable(QStringLiteral("^[\\x21-\\x7e]{1,64}$"));
     const bool secureUri = m_verificationUri.scheme() == QLatin1String("https")
-        || (m_request.allowPlainHttp && m_verificationUri.scheme() == QLatin1String("http") && isLoopback(m_verificationUri));
+        || (m_request.allowPlainHttp && m_verificationUri.scheme() == QLatin1String("http") && isLoopbackUrl(m_verificationUri));
     if (m_deviceCode.isEmpty() || m_deviceCode.size() > 2048 || !printable.match(m_userCode).hasMatch() || !m_verificationUri.isValid()
         || m_verificationUri.host().isEmpty() || !secureUri) {
         fail({SignInError::Code::ProviderError, tr("%1 answered the device sign-in request with something Signet cannot use. Ask IT.").arg(name)});
@@ -115,7 +99,7 @@ void DeviceAuthorization::onCodeFinished()
     const QUrl complete(body.value(QLatin1String("verification_uri_complete")).toString(), QUrl::StrictMode);
     if (complete.isValid() && complete.scheme() == m_verificationUri.scheme() && complete.host() == m_verificationUri.host())
         m_verificationUriComplete = complete;
-    m_message = sanitized(body.value(QLatin1String("message")).toString().left(500));
+    m_message = printableText(body.value(QLatin1String("message")).toString().left(500));
 
     // Clamped as doubles first: a provider's 1e300 must not overflow an integer.
     auto seconds = [&](const char *member, double fallback, double max) {
@@ -193,9 +177,9 @@ void DeviceAuthorization::onPollFinished()
         return;
     }
     if (!error.isEmpty()) {
-        const QString description = sanitized(response.body.value(QLatin1String("error_description")).toString());
+        const QString description = printableText(response.body.value(QLatin1String("error_description")).toString());
         fail({SignInError::Code::ProviderError, tr("%1 refused the device sign-in (%2%3). Start it again; if it keeps failing, ask IT.")
-                                                    .arg(m_request.providerName, sanitized(error), description.isEmpty() ? QString() : QStringLiteral(": ") + description)});
+                                                    .arg(m_request.providerName, printableText(error), description.isEmpty() ? QString() : QStringLiteral(": ") + description)});
         return;
     }
     succeed(response);

@@ -1,6 +1,7 @@
 #include "idtoken.h"
 
 #include "logging/logging.h"
+#include "net/wellformed.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -276,9 +277,8 @@ IdTokenResult IdTokenValidator::validate(const QByteArray &compactJws, const Jso
     for (const QString &candidate : QStringList{expect.issuer} + expect.alternativeIssuers) {
         QString expected = candidate;
         if (expected.contains(QLatin1String("{tenantid}"))) {
-            static const QRegularExpression guid(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
             const QString tid = claims.value(QLatin1String("tid")).toString();
-            if (!guid.match(tid).hasMatch())
+            if (!isGuid(tid))
                 continue;
             expected.replace(QLatin1String("{tenantid}"), tid);
         }

@@ -2,6 +2,7 @@
 
 #include "logging/logging.h"
 #include "net/boundednetworkaccessmanager.h"
+#include "net/wellformed.h"
 
 #include <QHostAddress>
 #include <QJsonArray>
@@ -349,8 +350,7 @@ void JwksCache::fetch(QNetworkAccessManager *network, const QUrl &jwksUri)
 
     // Keys fetched over plain http could be swapped by anyone on the path, and with them every
     // identity (RFC 8252 §8.1 applies to all endpoints). Plain http only to a loopback provider.
-    const QHostAddress host(jwksUri.host());
-    const bool loopback = jwksUri.host() == QLatin1String("localhost") || (!host.isNull() && host.isLoopback());
+    const bool loopback = isLoopbackUrl(jwksUri);
     if (!network || !jwksUri.isValid() || (jwksUri.scheme() != QLatin1String("https") && !(jwksUri.scheme() == QLatin1String("http") && loopback))) {
         m_network = nullptr; // nothing for refreshForUnknownKey() to refetch
         m_uri.clear();

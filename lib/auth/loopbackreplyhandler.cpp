@@ -1,5 +1,7 @@
 #include "loopbackreplyhandler.h"
 
+#include "net/wellformed.h"
+
 #include "logging/logging.h"
 #include "net/boundednetworkaccessmanager.h"
 
@@ -7,19 +9,6 @@
 #include <QRegularExpression>
 
 namespace Signet {
-
-namespace {
-// Provider-supplied text goes into messages people read: keep it short and printable.
-QString sanitized(const QString &text)
-{
-    QString clean = text;
-    clean.replace(QRegularExpression(QStringLiteral("[\\x00-\\x1f\\x7f]+")), QStringLiteral(" "));
-    clean = clean.simplified();
-    if (clean.size() > 200)
-        clean = clean.left(200) + QStringLiteral("…");
-    return clean;
-}
-} // namespace
 
 LoopbackReplyHandler::LoopbackReplyHandler(const QString &providerId, const QString &providerName, QObject *parent)
     : QAbstractOAuthReplyHandler(parent)
@@ -87,14 +76,14 @@ LoopbackListener::Page LoopbackReplyHandler::onCallback(const CallbackRequest &r
 
     const QString error = request.value(QStringLiteral("error"));
     if (!error.isEmpty()) {
-        const QString description = sanitized(request.value(QStringLiteral("error_description")));
+        const QString description = printableText(request.value(QStringLiteral("error_description")));
         if (error == QLatin1String("access_denied")) {
             Q_EMIT authorizationFailed({SignInError::Code::AccessDenied,
                                         tr("The sign-in at %1 was declined or cancelled. Sign in again and allow Signet access if you want to continue.").arg(m_providerName)});
         } else {
             Q_EMIT authorizationFailed({SignInError::Code::ProviderError,
                                         tr("%1 refused the sign-in (%2%3). Try again; if it keeps failing, ask IT.")
-                                            .arg(m_providerName, sanitized(error), description.isEmpty() ? QString() : QStringLiteral(": ") + description)});
+                                            .arg(m_providerName, printableText(error), description.isEmpty() ? QString() : QStringLiteral(": ") + description)});
         }
         return {200, tr("Sign-in not completed"), tr("The sign-in was not completed. You can close this tab and return to Signet.")};
     }
@@ -120,10 +109,10 @@ SignInError LoopbackReplyHandler::checkTokenResponse(const JsonResponse &respons
     // RFC 6749 §5.2; some providers (GitHub) send an error object with HTTP 200.
     const QString error = response.body.value(QLatin1String("error")).toString();
     if (!error.isEmpty()) {
-        const QString description = sanitized(response.body.value(QLatin1String("error_description")).toString());
+        const QString description = printableText(response.body.value(QLatin1String("error_description")).toString());
         return {SignInError::Code::ProviderError,
                 tr("%1 refused to finish the sign-in (%2%3). Start the sign-in again; if it keeps failing, ask IT.")
-                    .arg(providerName, sanitized(error), description.isEmpty() ? QString() : QStringLiteral(": ") + description)};
+                    .arg(providerName, printableText(error), description.isEmpty() ? QString() : QStringLiteral(": ") + description)};
     }
     if (!response.ok())
         return {SignInError::Code::ProviderError, tr("%1 answered the token request with %2. Try again later or ask IT.").arg(providerName, response.detail)};

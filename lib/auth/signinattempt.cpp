@@ -7,6 +7,7 @@
 #include "jwks.h"
 #include "loopbackreplyhandler.h"
 #include "net/boundednetworkaccessmanager.h"
+#include "net/wellformed.h"
 #include "pkce.h"
 #include "providers/providerrules.h"
 
@@ -31,12 +32,6 @@ QString humanDuration(std::chrono::seconds duration)
     if (s >= 60 && s % 60 == 0)
         return unit(s / 60, "minute", "minutes");
     return unit(s, "second", "seconds");
-}
-
-bool isLoopback(const QUrl &url)
-{
-    const QHostAddress address(url.host());
-    return url.host() == QLatin1String("localhost") || (!address.isNull() && address.isLoopback());
 }
 } // namespace
 
@@ -121,14 +116,14 @@ void SignInAttempt::beginAuthorization()
     // Every endpoint is https. Plain http only when the configured issuer itself is a loopback
     // http URL (the demo and tests) and the endpoint is on loopback too: a discovery document
     // must not be able to send the browser, the code or a token anywhere in clear text.
-    const bool loopbackProvider = m_provider.issuer.scheme() == QLatin1String("http") && isLoopback(m_provider.issuer);
+    const bool loopbackProvider = m_provider.issuer.scheme() == QLatin1String("http") && isLoopbackUrl(m_provider.issuer);
     if (m_provider.deviceAuthorizationEndpoint.isValid())
         m_metadata.deviceAuthorizationEndpoint = m_provider.deviceAuthorizationEndpoint;
     for (const QUrl &endpoint : {m_metadata.authorizationEndpoint, m_metadata.tokenEndpoint, m_metadata.userinfoEndpoint, m_metadata.jwksUri,
                                  m_metadata.deviceAuthorizationEndpoint}) {
         if (!endpoint.isValid())
             continue;
-        const bool acceptable = endpoint.scheme() == QLatin1String("https") || (loopbackProvider && endpoint.scheme() == QLatin1String("http") && isLoopback(endpoint));
+        const bool acceptable = endpoint.scheme() == QLatin1String("https") || (loopbackProvider && endpoint.scheme() == QLatin1String("http") && isLoopbackUrl(endpoint));
         if (!acceptable) {
             fail({SignInError::Code::ProviderError, tr("%1 publishes an endpoint without https (%2); Signet refuses to use it. Ask IT.")
                                                         .arg(m_provider.displayName, endpoint.toString(QUrl::RemoveQuery | QUrl::RemoveUserInfo))});
@@ -270,7 +265,7 @@ void SignInAttempt::startDeviceFlow()
     request.clientSecret = m_provider.deviceClientSecret;
     request.scopes = m_provider.scopes;
     request.providerName = m_provider.displayName;
-    request.allowPlainHttp = m_provider.issuer.scheme() == QLatin1String("http") && isLoopback(m_provider.issuer);
+    request.allowPlainHttp = m_provider.issuer.scheme() == QLatin1String("http") && isLoopbackUrl(m_provider.issuer);
     m_device = new DeviceAuthorization(m_network, request, this);
     connect(m_device, &DeviceAuthorization::codeReady, this, [this] {
         m_expiresAt = m_device->expiresAt();

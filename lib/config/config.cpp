@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "logging/logging.h"
+#include "net/wellformed.h"
 
 #include <QDir>
 #include <QFile>
@@ -167,12 +168,6 @@ QString keyType(const QString &key)
 // The tenant id of personal Microsoft accounts (Entra ID docs, "ID token claims reference": tid).
 const QString PersonalAccountsTenant = QStringLiteral("9188040d-6c67-4c5b-b112-36a304b66dad");
 
-bool isGuid(const QString &text)
-{
-    static const QRegularExpression guid(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
-    return guid.match(text).hasMatch();
-}
-
 // A DNS name as an administrator writes it: letters, digits, hyphens, dots; no trailing dot.
 bool isDomainName(const QString &text)
 {
@@ -191,14 +186,6 @@ QStringList keyNames(const QList<KeySpec> &specs)
     for (const auto &s : specs)
         names << s.key;
     return names;
-}
-
-bool isLoopbackHost(const QString &host)
-{
-    if (host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0)
-        return true;
-    const QHostAddress address(host);
-    return !address.isNull() && address.isLoopback();
 }
 
 // Collects problems for one group while its keys are read.

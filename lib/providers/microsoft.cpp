@@ -1,6 +1,7 @@
 #include "microsoft.h"
 
 #include "logging/logging.h"
+#include "net/wellformed.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
@@ -13,12 +14,6 @@ namespace Signet {
 const QString MicrosoftRules::PersonalAccountsTenant = QStringLiteral("9188040d-6c67-4c5b-b112-36a304b66dad");
 
 namespace {
-bool isGuid(const QString &text)
-{
-    static const QRegularExpression guid(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
-    return guid.match(text).hasMatch();
-}
-
 QString tr(const char *text)
 {
     return QCoreApplication::translate("Signet::MicrosoftRules", text);
