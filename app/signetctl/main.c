@@ -994,6 +994,9 @@ static void print_command_help(const command *cmd)
 
 int main(int argc, char **argv)
 {
+    /* Whole lines on stderr: the browser started for a sign-in shares it, and a line of ours must
+       not be cut in half by one of its lines. */
+    setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
     context ctl = {0};
     int help = 0, version = 0;
     char **positionals = calloc((size_t)argc + 1, sizeof(*positionals));

@@ -28,7 +28,7 @@ function config() {
   const ms = (id, keys) => `[provider.${id}]\ntype = microsoft\nclient_id = ${entra.client_id}\nauthority_host = ${entra.base}\ngraph_url = ${entra.base}\n${keys}\n`;
   const g = (id, keys) => `[provider.${id}]\ntype = google\nissuer = ${google.base}\nclient_id = ${google.client_id}\nclient_secret = ${google.client_secret}\n${keys}\n`;
   const gh = (id, keys) => `[provider.${id}]\ntype = github\nhost = ${github.base}\nclient_secret = ${github.client_secret}\n${keys}\n`;
-  return '[general]\nproviders = entra, entra-any, entra-corp, entra-common, entra-personal, google, google-any, github, github-app\n\n'
+  return '[general]\nproviders = entra, entra-any, entra-corp, entra-common, entra-personal, google, google-any, github, github-app, github-badsecret\n\n'
     + ms('entra', 'tenant = corp.example')
     + ms('entra-any', 'tenant = organizations\nallowed_tenants = *')
     + ms('entra-corp', `tenant = organizations\nallowed_tenants = ${CORP}`)
@@ -37,7 +37,8 @@ function config() {
     + g('google', 'hosted_domain = corp.example')
     + g('google-any', '')
     + gh('github', `client_id = ${github.client_id}\nallowed_orgs = signet-corp`)
-    + gh('github-app', `client_id = ${APP_CLIENT_ID}`);
+    + gh('github-app', `client_id = ${APP_CLIENT_ID}`)
+    + `[provider.github-badsecret]\ntype = github\nhost = ${github.base}\nclient_secret = not-the-secret\nclient_id = ${github.client_id}\n`;
 }
 
 before(async () => {
@@ -175,6 +176,9 @@ const rows = [
   }],
   ['github: not a member of the allowed organisation', 'github', 'outsider', 5, ({ stderr }) => {
     assert.match(stderr, /outsider is not a member of signet-corp/);
+  }],
+  ['github: a token error that comes with HTTP 200 is a failure', 'github-badsecret', 'octocat', 6, ({ stderr }) => {
+    assert.match(stderr, /GitHub refused to finish the sign-in \(incorrect_client_credentials: The client_id and\/or client_secret passed are incorrect\.\)/);
   }],
   ['github: a GitHub App whose user tokens expire', 'github-app', 'octocat', 0, ({ identity }) => {
     assert.equal(identity.account, '583231');
