@@ -10,6 +10,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFileInfo>
 #include <QSocketNotifier>
 
 #include <csignal>
@@ -91,7 +92,26 @@ int main(int argc, char *argv[])
                                          QStringLiteral("Check the configuration, print every problem and exit (0 = no errors, 8 = errors)."));
     parser.addOption(configOption);
     parser.addOption(checkOption);
+    parser.addPositionalArgument(QStringLiteral("POLICY"), QStringLiteral("With --check-config: check POLICY as the system configuration alone "
+                                                                         "(as in /etc/xdg/signet/signet.conf, where it may lock keys)."),
+                                 QStringLiteral("[POLICY]"));
     parser.process(app);
+
+    const QStringList positional = parser.positionalArguments();
+    if (!positional.isEmpty() && (!parser.isSet(checkOption) || positional.size() > 1 || parser.isSet(configOption))) {
+        fprintf(stderr, "signet-agent: a POLICY file goes with --check-config alone; see --help\n");
+        return 2;
+    }
+    if (positional.size() == 1) {
+        // An administrator checking a system policy before rolling it out.
+        if (!QFileInfo(positional.first()).isFile()) {
+            fprintf(stderr, "error: %s: the file does not exist\n", qPrintable(positional.first()));
+            return 8;
+        }
+        Signet::ConfigSources sources;
+        sources.systemFiles = {positional.first()};
+        return checkConfig(Signet::ConfigLoader::load(sources));
+    }
 
     const Signet::Config config = Signet::ConfigLoader::load(Signet::ConfigSources::fromEnvironment(parser.value(configOption)));
     if (parser.isSet(checkOption))

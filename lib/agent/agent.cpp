@@ -30,10 +30,15 @@ QJsonObject problemToJson(const ConfigProblem &problem)
 }
 } // namespace
 
-Agent::Agent(const Config &config, QObject *parent)
+Agent::Agent(const Config &config, const QString &registryPath, QObject *parent)
     : QObject(parent)
     , m_config(config)
+    , m_registry(registryPath.isEmpty() ? AccountRegistry::defaultPath() : registryPath)
+    , m_policy(config.policy, &m_registry)
 {
+    QString problem;
+    if (!m_registry.load(&problem))
+        qCWarning(lcAgent).noquote() << problem;
     connect(&m_session, &Session::started, this, [this](const Identity &identity) {
         broadcast(QStringLiteral("signed-in"), {{QStringLiteral("identity"), identity.toJson()}});
     });
@@ -353,12 +358,26 @@ void Agent::onAttemptFinished()
                                              attempt->error().check.isEmpty() ? QJsonObject() : QJsonObject{{QStringLiteral("check"), attempt->error().check}});
         }
     } else {
-        // Start the session first, so a waiter that asks whoami right after the answer sees it.
-        m_session.start(attempt->identity(), attempt->tokens(), attempt->endpoints());
-        const QJsonObject identity = attempt->identity().toJson();
-        for (const Waiter &waiter : waiters) {
-            if (waiter.connection)
-                waiter.connection->sendResult(waiter.id, {{QStringLiteral("identity"), identity}});
+        // The provider said who it is; the policy says whether they may be this desktop's identity.
+        Identity identity = attempt->identity();
+        const ProviderConfig *provider = m_config.provider(identity.provider);
+        const SignInError refused = provider ? m_policy.admit(*provider, attempt->claims(), &identity)
+                                             : SignInError{SignInError::Code::ConfigError, tr("The provider is no longer configured.")};
+        if (refused.isError()) {
+            attempt->forgetTokens(); // issued for someone who is not admitted: never used
+            for (const Waiter &waiter : waiters) {
+                if (waiter.connection)
+                    waiter.connection->sendError(waiter.id, SignInError::codeName(refused.code), refused.message,
+                                                 refused.check.isEmpty() ? QJsonObject() : QJsonObject{{QStringLiteral("check"), refused.check}});
+            }
+        } else {
+            // Start the session first, so a waiter that asks whoami right after the answer sees it.
+            m_session.start(identity, attempt->tokens(), attempt->endpoints());
+            const QJsonObject json = identity.toJson();
+            for (const Waiter &waiter : waiters) {
+                if (waiter.connection)
+                    waiter.connection->sendResult(waiter.id, {{QStringLiteral("identity"), json}});
+            }
         }
     }
     attempt->deleteLater();

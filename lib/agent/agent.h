@@ -1,6 +1,8 @@
 #pragma once
 
 #include "config/config.h"
+#include "policy/accountregistry.h"
+#include "policy/policy.h"
 #include "session/session.h"
 
 #include <QJsonObject>
@@ -25,7 +27,8 @@ class Agent : public QObject
 {
     Q_OBJECT
 public:
-    explicit Agent(const Config &config, QObject *parent = nullptr);
+    // registryPath: where the account registry lives; empty for AccountRegistry::defaultPath().
+    explicit Agent(const Config &config, const QString &registryPath = {}, QObject *parent = nullptr);
     ~Agent() override;
 
     void serve(IpcServer *server);
@@ -44,6 +47,8 @@ private:
     void broadcast(const QString &event, const QJsonObject &data);
 
     Config m_config;
+    AccountRegistry m_registry;
+    Policy m_policy;
     Session m_session;
     // Each provider's signing keys, kept across sign-ins (see SignInAttempt::Keys).
     QHash<QString, QPair<JwksCache *, QNetworkAccessManager *>> m_keys;

@@ -446,10 +446,7 @@ void SignInAttempt::fail(const SignInError &error)
         m_profileReply->abort();
     if (m_device)
         m_device->cancel();
-    SecretRedactor::removeSecret(m_tokens.accessToken);
-    SecretRedactor::removeSecret(m_tokens.refreshToken);
-    SecretRedactor::removeSecret(m_tokens.idToken);
-    m_tokens = {};
+    forgetTokens();
     forgetSecrets();
     qCInfo(lcAuth).noquote() << "sign-in for provider" << m_provider.id << "failed:" << SignInError::codeName(error.code);
     Q_EMIT finished();
@@ -461,6 +458,14 @@ void SignInAttempt::succeed()
     m_deadline.stop();
     qCInfo(lcAuth) << "sign-in for provider" << m_provider.id << "succeeded";
     Q_EMIT finished();
+}
+
+void SignInAttempt::forgetTokens()
+{
+    SecretRedactor::removeSecret(m_tokens.accessToken);
+    SecretRedactor::removeSecret(m_tokens.refreshToken);
+    SecretRedactor::removeSecret(m_tokens.idToken);
+    m_tokens = {};
 }
 
 void SignInAttempt::forgetSecrets()

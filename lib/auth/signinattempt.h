@@ -75,6 +75,10 @@ public:
 
     const Identity &identity() const { return m_identity; }
     const TokenSet &tokens() const { return m_tokens; }
+    // The validated ID token's claims (empty for plain OAuth), for the policy's claim mapping.
+    const QJsonObject &claims() const { return m_idTokenClaims; }
+    // Drops the tokens of a finished attempt that will not become a session.
+    void forgetTokens();
     // Where the provider can be told when the session ends (from discovery).
     SessionEndpoints endpoints() const { return {m_metadata.revocationEndpoint, m_metadata.endSessionEndpoint}; }
     const SignInError &error() const { return m_error; }

@@ -2,6 +2,7 @@
 
 #include "logging/logging.h"
 #include "net/wellformed.h"
+#include "policy/emaildomain.h"
 
 #include <QDir>
 #include <QFile>
@@ -88,6 +89,7 @@ ConfigSources ConfigSources::fromEnvironment(const QString &explicitUserFile)
 namespace {
 
 const QString GeneralGroup = QStringLiteral("general");
+const QString RolesGroup = QStringLiteral("roles");
 const QString ProviderPrefix = QStringLiteral("provider.");
 
 // A value as found in a file, remembering which file it came from so problems can name it.
@@ -110,6 +112,14 @@ const QList<KeySpec> &generalKeys()
         {QStringLiteral("http_timeout"), QStringLiteral("seconds for each request to a provider")},
         {QStringLiteral("providers"), QStringLiteral("the enabled providers, in order")},
         {QStringLiteral("ca_file"), QStringLiteral("extra trusted CA certificates (PEM)")},
+        {QStringLiteral("allowed_domains"), QStringLiteral("e-mail domains admitted, or *")},
+        {QStringLiteral("auto_register"), QStringLiteral("register new accounts at their first sign-in")},
+        {QStringLiteral("preregistered"), QStringLiteral("accounts admitted without auto_register")},
+        {QStringLiteral("staff"), QStringLiteral("addresses granted the role staff")},
+        {QStringLiteral("admins"), QStringLiteral("addresses granted the role admin")},
+        {QStringLiteral("always_update"), QStringLiteral("re-apply staff and admins at every sign-in")},
+        {QStringLiteral("refusal_help"), QStringLiteral("text or address shown with every refusal")},
+        {QStringLiteral("locked"), QStringLiteral("keys user files cannot override (system files only)")},
     };
     return keys;
 }
@@ -136,6 +146,7 @@ const QList<KeySpec> &providerKeys()
         {QStringLiteral("allow_personal_accounts"), {}},
         {QStringLiteral("graph_url"), {}},
         {QStringLiteral("graph_timeout"), {}},
+        {QStringLiteral("allowed_domains"), {}},
         {QStringLiteral("allow_device_flow"), {}},
         {QStringLiteral("device_client_id"), {}},
         {QStringLiteral("device_client_secret"), {}},
@@ -242,6 +253,51 @@ public:
         for (const QString &part : raw)
             items += part.split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
         return items;
+    }
+
+    // allowed_domains: domains (internationalised ones too) or "*", stored in their ASCII form.
+    std::optional<QStringList> domains(const QString &key)
+    {
+        const auto items = list(key);
+        if (!items)
+            return std::nullopt;
+        QStringList result;
+        for (const QString &item : *items) {
+            if (item == QLatin1String("*")) {
+                result << item;
+                continue;
+            }
+            QString problem;
+            QString domain = item;
+            if (domain.startsWith(QLatin1Char('@')))
+                domain.remove(0, 1);
+            if (const auto normalized = EmailDomain::normalize(domain, &problem))
+                result << *normalized;
+            else
+                error(key, QStringLiteral("'%1': %2; write domains such as example.com, or * for any").arg(item.left(80), problem));
+        }
+        return result;
+    }
+
+    // Addresses (lower case) or "*", for staff and admins.
+    std::optional<QStringList> addresses(const QString &key, bool allowAccounts = false)
+    {
+        const auto items = list(key);
+        if (!items)
+            return std::nullopt;
+        QStringList result;
+        for (const QString &item : *items) {
+            QString problem;
+            if (item == QLatin1String("*") && !allowAccounts)
+                result << item;
+            else if (allowAccounts && !item.contains(QLatin1Char('@')) && item.contains(QLatin1Char(':')))
+                result << item; // <provider-id>:<account>
+            else if (EmailDomain::ofAddress(item, &problem))
+                result << item.toLower();
+            else
+                error(key, QStringLiteral("'%1' is not an e-mail address%2: %3").arg(item.left(80), allowAccounts ? QStringLiteral(" or <provider-id>:<account>") : QString(), problem));
+        }
+        return result;
     }
 
     // A colour as #rrggbb.
@@ -613,6 +669,7 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
         provider.extraCaCertificates = ca->second;
     }
 
+    provider.allowedDomains = reader.domains(QStringLiteral("allowed_domains"));
     provider.allowDeviceFlow = reader.boolean(QStringLiteral("allow_device_flow")).value_or(false);
     provider.deviceClientId = reader.string(QStringLiteral("device_client_id")).value_or(QString());
     provider.deviceClientSecret = reader.string(QStringLiteral("device_client_secret")).value_or(QString());
@@ -661,6 +718,37 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
     return provider;
 }
 
+void readPolicy(GroupReader &reader, const RawGroup &roles, Config *config)
+{
+    PolicyConfig &policy = config->policy;
+    policy.allowedDomains = reader.domains(QStringLiteral("allowed_domains"));
+    policy.autoRegister = reader.boolean(QStringLiteral("auto_register")).value_or(true);
+    policy.preregistered = reader.addresses(QStringLiteral("preregistered"), true).value_or(QStringList{});
+    policy.staff = reader.addresses(QStringLiteral("staff")).value_or(QStringList{});
+    policy.admins = reader.addresses(QStringLiteral("admins")).value_or(QStringList{});
+    policy.alwaysUpdate = reader.boolean(QStringLiteral("always_update")).value_or(false);
+    policy.refusalHelp = reader.string(QStringLiteral("refusal_help")).value_or(QString()).left(500);
+
+    // [roles]: each key a Signet role, each value the provider facts that grant it.
+    GroupReader rolesReader(roles, RolesGroup, &config->problems);
+    static const QRegularExpression roleName(QStringLiteral("^[a-z0-9][a-z0-9_.-]{0,63}$"));
+    static const QRegularExpression source(QStringLiteral("^(role|group|org|team|claim):.+$"));
+    for (auto it = roles.cbegin(); it != roles.cend(); ++it) {
+        if (!roleName.match(it.key()).hasMatch()) {
+            rolesReader.error(it.key(), QStringLiteral("is not a role name; use up to 64 lowercase letters, digits, '.', '-' or '_'"));
+            continue;
+        }
+        QStringList sources;
+        for (const QString &entry : rolesReader.list(it.key()).value_or(QStringList{})) {
+            if (!source.match(entry).hasMatch() || (entry.startsWith(QLatin1String("claim:")) && !entry.contains(QLatin1Char('='))))
+                rolesReader.error(it.key(), QStringLiteral("'%1' is not a role source; write role:NAME, group:ID, org:LOGIN, team:ORG/SLUG or claim:NAME=VALUE").arg(entry.left(80)));
+            else
+                sources << entry;
+        }
+        policy.roleMap.insert(it.key(), sources);
+    }
+}
+
 } // namespace
 
 QStringList ConfigLoader::knownKeys(const QString &groupKind)
@@ -676,8 +764,43 @@ Config ConfigLoader::load(const ConfigSources &sources)
     // Lowest priority first, so each later file overrides key by key.
     for (auto it = sources.systemFiles.crbegin(); it != sources.systemFiles.crend(); ++it)
         readFile(*it, false, &groups, &config.files, &config.problems);
-    if (!sources.userFile.isEmpty())
-        readFile(sources.userFile, sources.userFileRequired, &groups, &config.files, &config.problems);
+
+    // What the system files lock, the user's file cannot change: a general key by name, the whole
+    // [roles] group as "roles", a provider group as "provider.<id>", one of its keys as
+    // "provider.<id>/<key>". (docs/policy.md says what this can and cannot enforce.)
+    if (groups.value(GeneralGroup).contains(QStringLiteral("locked"))) {
+        const QVariant value = groups.value(GeneralGroup).value(QStringLiteral("locked")).value;
+        const QStringList raw = value.userType() == QMetaType::QStringList ? value.toStringList() : QStringList{value.toString()};
+        for (const QString &part : raw)
+            config.lockedKeys += part.split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
+        config.lockedKeys << QStringLiteral("locked");
+        config.lockedKeys.removeDuplicates();
+    }
+    auto isLocked = [&](const QString &group, const QString &key) {
+        if (group == GeneralGroup)
+            return config.lockedKeys.contains(key);
+        return config.lockedKeys.contains(group) || config.lockedKeys.contains(group + QLatin1Char('/') + key);
+    };
+
+    if (!sources.userFile.isEmpty()) {
+        QMap<QString, RawGroup> user;
+        readFile(sources.userFile, sources.userFileRequired, &user, &config.files, &config.problems);
+        for (auto group = user.cbegin(); group != user.cend(); ++group) {
+            for (auto it = group.value().cbegin(); it != group.value().cend(); ++it) {
+                if (group.key() == GeneralGroup && it.key() == QLatin1String("locked") && !config.lockedKeys.contains(QStringLiteral("locked"))) {
+                    config.problems.append({ConfigProblem::Severity::Warning, it.value().file, group.key(), it.key(),
+                                            QStringLiteral("only the system configuration can lock keys; ignored")});
+                    continue;
+                }
+                if (isLocked(group.key(), it.key())) {
+                    config.problems.append({ConfigProblem::Severity::Warning, it.value().file, group.key(), it.key(),
+                                            QStringLiteral("is locked by the system configuration; the value here is ignored")});
+                    continue;
+                }
+                groups[group.key()][it.key()] = it.value();
+            }
+        }
+    }
 
     const RawGroup general = groups.value(GeneralGroup);
     GroupReader reader(general, GeneralGroup, &config.problems);
@@ -692,10 +815,11 @@ Config ConfigLoader::load(const ConfigSources &sources)
         config.caFile = ca->first;
         config.extraCaCertificates = ca->second;
     }
+    readPolicy(reader, groups.value(RolesGroup), &config);
 
     QStringList configuredIds;
     for (auto it = groups.cbegin(); it != groups.cend(); ++it) {
-        if (it.key() == GeneralGroup)
+        if (it.key() == GeneralGroup || it.key() == RolesGroup)
             continue;
         if (it.key().startsWith(ProviderPrefix)) {
             configuredIds << it.key().mid(ProviderPrefix.size());

@@ -4,7 +4,10 @@
 #include <QSslCertificate>
 #include <QString>
 #include <QStringList>
+#include <QMap>
 #include <QUrl>
+
+#include <optional>
 
 #include <chrono>
 
@@ -23,6 +26,23 @@ struct ConfigProblem {
     // "FILE: [group] key: message"
     QString toString() const;
     bool isError() const { return severity == Severity::Error; }
+};
+
+// Who may sign in and with which roles (docs/policy.md). Addresses and domains are stored in their
+// normalized forms.
+struct PolicyConfig {
+    // The domains (ASCII form) a verified address must be in, or "*". Absent: nobody is admitted,
+    // and the refusal names this key.
+    std::optional<QStringList> allowedDomains;
+    bool autoRegister = true;
+    QStringList preregistered; // verified addresses (lower case) or "<provider-id>:<account>"
+    QStringList staff;         // addresses (lower case) or "*": the role "staff" at registration
+    QStringList admins;        // the role "admin" at registration
+    bool alwaysUpdate = false; // re-apply staff and admins at every sign-in
+    // Signet role -> sources ("role:<app role>", "group:<id>", "org:<login>", "team:<org>/<slug>",
+    // "claim:<name>=<value>"), from [roles].
+    QMap<QString, QStringList> roleMap;
+    QString refusalHelp; // IT's text or address shown with every refusal
 };
 
 struct ProviderConfig {
@@ -50,6 +70,9 @@ struct ProviderConfig {
     // GitHub (type = github): OAuth, not OpenID Connect. `issuer` holds the host.
     QUrl apiUrl;                // https://api.github.com, or https://HOST/api/v3 for Enterprise Server
     QStringList allowedOrgs;    // organisation logins; an active membership in one is required
+
+    // Replaces the general allowed_domains for this provider when set.
+    std::optional<QStringList> allowedDomains;
 
     // Device authorization grant (RFC 8628), for sessions without a local browser. Off unless
     // allowed: a device code is easy to phish ("enter this code at microsoft.com/devicelogin").
@@ -92,6 +115,8 @@ struct Config {
     QString caFile;
     QList<QSslCertificate> extraCaCertificates;
     QList<ProviderConfig> providers; // in the configured order
+    PolicyConfig policy;
+    QStringList lockedKeys;          // what the system files locked ("allowed_domains", "roles", "provider.corp", "provider.corp/client_id")
     QStringList files;               // the files that were read, lowest priority first
 
     // Problems with the files or the general keys. Errors here make sign-in refuse to start

@@ -30,6 +30,8 @@ QJsonObject Identity::toJson(const QDateTime &now) const
         {QStringLiteral("expires_in"), expiresAt.isValid() ? QJsonValue(qMax<qint64>(0, now.secsTo(expiresAt))) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("account"), accountKey.isEmpty() ? subject : accountKey},
         {QStringLiteral("has_avatar"), !avatar.isEmpty()},
+        {QStringLiteral("roles"), QJsonArray::fromStringList(signetRoles)},
+        {QStringLiteral("roles_complete"), rolesComplete},
     };
     // Provider-specific members only where they exist (docs/ipc.md).
     if (!tenantId.isEmpty())

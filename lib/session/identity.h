@@ -33,6 +33,9 @@ struct Identity {
     QByteArray avatarType; // image/jpeg, image/png or image/gif
     static constexpr qsizetype MaxAvatarBytes = 512 * 1024;
     QStringList organizations;  // GitHub: organisations with an active membership (logins)
+    // Signet's own roles (staff, admin, and what [roles] maps), decided by the policy.
+    QStringList signetRoles;
+    bool rolesComplete = true; // false: a role that depends on a group could not be decided
     QStringList teams;          // GitHub: "org/team-slug"
     QDateTime signedInAt;
     QDateTime expiresAt;

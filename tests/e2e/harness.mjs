@@ -122,8 +122,10 @@ export function makeWorld() {
   return world;
 }
 
+// The demo provider's configuration. `allowed_domains = *` unless `general` says otherwise: these tests are
+// about signing in; tests/e2e/policy.test.mjs is about who may.
 export function demoConfig(issuer, general = {}) {
-  const generalLines = Object.entries(general).map(([k, v]) => `${k} = ${v}`).join('\n');
+  const generalLines = Object.entries({ allowed_domains: '*', ...general }).map(([k, v]) => `${k} = ${v}`).join('\n');
   return `[general]\n${generalLines}\nproviders = demo\n\n[provider.demo]\ntype = oidc\ndisplay_name = "Demo identity provider"\n` +
     `issuer = ${issuer}\nclient_id = signet-demo\nscopes = openid email profile\n`;
 }

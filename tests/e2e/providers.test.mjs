@@ -16,7 +16,7 @@ let agent;
 before(async () => {
   [entra, google, github] = await Promise.all([startStandin('entra'), startStandin('google'), startStandin('github')]);
   world = makeWorld();
-  agent = await startAgent(world, '[general]\nproviders = entra, google, github\n\n'
+  agent = await startAgent(world, '[general]\nallowed_domains = *\nproviders = entra, google, github\n\n'
     + `[provider.entra]\ntype = microsoft\ntenant = corp.example\nclient_id = ${entra.client_id}\nauthority_host = ${entra.base}\ngraph_url = ${entra.base}\n\n`
     + `[provider.google]\ntype = google\nissuer = ${google.base}\nclient_id = ${google.client_id}\nclient_secret = ${google.client_secret}\nhosted_domain = corp.example\n\n`
     + `[provider.github]\ntype = github\nhost = ${github.base}\nclient_id = ${github.client_id}\nclient_secret = ${github.client_secret}\nallowed_orgs = signet-corp\n`);

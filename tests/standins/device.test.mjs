@@ -18,7 +18,7 @@ const printed = [];
 before(async () => {
   [entra, google, github] = await Promise.all([startStandin('entra'), startStandin('google'), startStandin('github')]);
   world = makeWorld();
-  agent = await startAgent(world, '[general]\nproviders = entra, google, github, nodevice\n\n'
+  agent = await startAgent(world, '[general]\nallowed_domains = *\nproviders = entra, google, github, nodevice\n\n'
     + `[provider.entra]\ntype = microsoft\ntenant = corp.example\nclient_id = ${entra.client_id}\nauthority_host = ${entra.base}\ngraph_url = ${entra.base}\nallow_device_flow = true\n\n`
     + `[provider.google]\ntype = google\nissuer = ${google.base}\nclient_id = ${google.client_id}\nclient_secret = ${google.client_secret}\nhosted_domain = corp.example\n`
     + `allow_device_flow = true\ndevice_client_id = ${google.device_client_id}\ndevice_client_secret = ${google.device_client_secret}\n\n`

@@ -28,7 +28,7 @@ function config() {
   const ms = (id, keys) => `[provider.${id}]\ntype = microsoft\nclient_id = ${entra.client_id}\nauthority_host = ${entra.base}\ngraph_url = ${entra.base}\n${keys}\n`;
   const g = (id, keys) => `[provider.${id}]\ntype = google\nissuer = ${google.base}\nclient_id = ${google.client_id}\nclient_secret = ${google.client_secret}\n${keys}\n`;
   const gh = (id, keys) => `[provider.${id}]\ntype = github\nhost = ${github.base}\nclient_secret = ${github.client_secret}\n${keys}\n`;
-  return '[general]\nproviders = entra, entra-any, entra-corp, entra-common, entra-personal, google, google-any, github, github-app, github-badsecret\n\n'
+  return '[general]\nallowed_domains = *\nproviders = entra, entra-any, entra-corp, entra-common, entra-personal, google, google-any, github, github-app, github-badsecret\n\n'
     + ms('entra', 'tenant = corp.example')
     + ms('entra-any', 'tenant = organizations\nallowed_tenants = *')
     + ms('entra-corp', `tenant = organizations\nallowed_tenants = ${CORP}`)

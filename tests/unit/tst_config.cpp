@@ -334,6 +334,105 @@ private Q_SLOTS:
         QVERIFY(config.problems.first().message.contains(QStringLiteral("is a directory")));
     }
 
+    void locking_data()
+    {
+        QTest::addColumn<QByteArray>("system");
+        QTest::addColumn<QByteArray>("user");
+        QTest::addColumn<QString>("allowedDomains"); // the effective general allowed_domains, joined
+        QTest::addColumn<QString>("clientId");       // the effective provider client_id
+        QTest::addColumn<QString>("warning");        // a fragment of a warning, or empty for none
+
+        const QByteArray provider = "[provider.corp]\ntype = oidc\nissuer = https://idp.corp.example\nclient_id = official\n";
+        QTest::newRow("unlocked: the user overrides") << QByteArray("allowed_domains = corp.example\n" + provider)
+                                                      << QByteArray("allowed_domains = *\n[provider.corp]\nclient_id = mine\n")
+                                                      << QStringLiteral("*") << QStringLiteral("mine") << QString();
+        QTest::newRow("general key locked") << QByteArray("allowed_domains = corp.example\nlocked = allowed_domains\n" + provider)
+                                            << QByteArray("allowed_domains = *\n")
+                                            << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("allowed_domains: is locked by the system configuration");
+        QTest::newRow("provider group locked") << QByteArray("allowed_domains = corp.example\nlocked = provider.corp\n" + provider)
+                                               << QByteArray("[provider.corp]\nclient_id = mine\n")
+                                               << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("[provider.corp] client_id: is locked");
+        QTest::newRow("one provider key locked") << QByteArray("allowed_domains = corp.example\nlocked = provider.corp/client_id\n" + provider)
+                                                 << QByteArray("[provider.corp]\nclient_id = mine\ndisplay_name = Mine\n")
+                                                 << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("client_id: is locked");
+        QTest::newRow("a key locked while unset stays unset") << QByteArray("locked = allowed_domains\n" + provider)
+                                                               << QByteArray("allowed_domains = *\n")
+                                                               << QStringLiteral("<absent>") << QStringLiteral("official") << QStringLiteral("is locked");
+        QTest::newRow("the user cannot unlock") << QByteArray("allowed_domains = corp.example\nlocked = allowed_domains\n" + provider)
+                                                << QByteArray("locked = \nallowed_domains = *\n")
+                                                << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("locked: is locked");
+        QTest::newRow("the user cannot lock") << QByteArray("allowed_domains = corp.example\n" + provider)
+                                              << QByteArray("locked = allowed_domains\n")
+                                              << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("only the system configuration can lock keys");
+    }
+
+    void locking()
+    {
+        QFETCH(QByteArray, system);
+        QFETCH(QByteArray, user);
+        QFETCH(QString, allowedDomains);
+        QFETCH(QString, clientId);
+        QFETCH(QString, warning);
+        ConfigSources sources;
+        sources.systemFiles = {write(QStringLiteral("system-%1.conf").arg(++m_files), system)};
+        sources.userFile = write(QStringLiteral("user-%1.conf").arg(++m_files), user);
+        const Config config = ConfigLoader::load(sources);
+        QCOMPARE(config.policy.allowedDomains ? config.policy.allowedDomains->join(QLatin1Char(',')) : QStringLiteral("<absent>"), allowedDomains);
+        QCOMPARE(config.provider(QStringLiteral("corp"))->clientId, clientId);
+        QStringList texts;
+        for (const auto &p : config.allProblems())
+            texts << p.toString();
+        if (warning.isEmpty())
+            QVERIFY2(texts.isEmpty(), qPrintable(texts.join(QLatin1Char('\n'))));
+        else
+            QVERIFY2(texts.join(QLatin1Char('\n')).contains(warning), qPrintable(texts.join(QLatin1Char('\n'))));
+    }
+
+    void policyKeys_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("expected"); // a problem fragment
+        QTest::newRow("bad domain") << QByteArray("allowed_domains = corp.example.\n") << QStringLiteral("'corp.example.': the domain ends with a dot");
+        QTest::newRow("any valid internationalised domain") << QByteArray("allowed_domains = \"c\xD0\xBErp.example\"\n") << QString(); // a real, different domain
+        QTest::newRow("bad staff address") << QByteArray("staff = boss\n") << QStringLiteral("'boss' is not an e-mail address");
+        QTest::newRow("bad preregistered") << QByteArray("preregistered = someone\n") << QStringLiteral("is not an e-mail address or <provider-id>:<account>");
+        QTest::newRow("bad role name") << QByteArray("[roles]\nAdmin = role:x\n") << QStringLiteral("[roles] Admin: is not a role name");
+        QTest::newRow("bad role source") << QByteArray("[roles]\nadmin = member:x\n") << QStringLiteral("'member:x' is not a role source");
+        QTest::newRow("claim source needs a value") << QByteArray("[roles]\nadmin = claim:groups\n") << QStringLiteral("'claim:groups' is not a role source");
+    }
+
+    void policyKeys()
+    {
+        QFETCH(QByteArray, content);
+        QFETCH(QString, expected);
+        const Config config = loadUser(content + goodProvider());
+        QStringList texts;
+        for (const auto &p : config.allProblems())
+            texts << p.toString();
+        if (expected.isEmpty())
+            QVERIFY2(texts.isEmpty(), qPrintable(texts.join(QLatin1Char('\n'))));
+        else
+            QVERIFY2(texts.join(QLatin1Char('\n')).contains(expected), qPrintable(texts.join(QLatin1Char('\n'))));
+    }
+
+    void policyDefaults()
+    {
+        const Config config = loadUser("allowed_domains = \"Corp.Example, b\xC3\xBC" "cher.example\"\nstaff = *\nadmins = Boss@Corp.Example\n"
+                                       "preregistered = \"ann@corp.example, corp:42\"\nrefusal_help = \"Call 1234.\"\n"
+                                       "[roles]\nvpn = \"group:g-1, claim:groups=vpn\"\n" + goodProvider() + "allowed_domains = partner.example\n");
+        QVERIFY2(config.allProblems().isEmpty(), qPrintable(config.allProblems().value(0).toString()));
+        QCOMPARE(*config.policy.allowedDomains, (QStringList{QStringLiteral("corp.example"), QStringLiteral("xn--bcher-kva.example")}));
+        QVERIFY(config.policy.autoRegister);
+        QVERIFY(!config.policy.alwaysUpdate);
+        QCOMPARE(config.policy.staff, QStringList{QStringLiteral("*")});
+        QCOMPARE(config.policy.admins, QStringList{QStringLiteral("boss@corp.example")});
+        QCOMPARE(config.policy.preregistered, (QStringList{QStringLiteral("ann@corp.example"), QStringLiteral("corp:42")}));
+        QCOMPARE(config.policy.refusalHelp, QStringLiteral("Call 1234."));
+        QCOMPARE(config.policy.roleMap.value(QStringLiteral("vpn")), (QStringList{QStringLiteral("group:g-1"), QStringLiteral("claim:groups=vpn")}));
+        QCOMPARE(*config.provider(QStringLiteral("demo"))->allowedDomains, QStringList{QStringLiteral("partner.example")});
+        QVERIFY(!loadUser(goodProvider()).policy.allowedDomains.has_value()); // absent: nobody
+    }
+
     void layering()
     {
         // XDG_CONFIG_DIRS order: the first directory wins over later ones; the user file wins over all.

@@ -139,7 +139,7 @@ private Q_SLOTS:
         m_server = std::make_unique<IpcServer>();
         QString error;
         QVERIFY2(m_server->listen(directory(), &error), qPrintable(error));
-        m_agent = std::make_unique<Agent>(config);
+        m_agent = std::make_unique<Agent>(config, m_runtime.filePath(QStringLiteral("accounts.json")));
         m_agent->serve(m_server.get());
     }
 
