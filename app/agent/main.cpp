@@ -2,6 +2,7 @@
 
 #include "agent/agent.h"
 #include "config/config.h"
+#include "config/configwatcher.h"
 #include "ipc/ipcserver.h"
 #include "logging/logging.h"
 #include "logging/secretredactor.h"
@@ -14,6 +15,7 @@
 #include <QSocketNotifier>
 
 #include <csignal>
+#include <functional>
 #include <cstdio>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -23,21 +25,26 @@ namespace {
 
 int s_signalPipe[2] = {-1, -1};
 
-void onSignal(int)
+void onSignal(int signal)
 {
-    const char byte = 1;
+    const char byte = signal == SIGHUP ? 'H' : 'T';
     [[maybe_unused]] const auto written = ::write(s_signalPipe[1], &byte, 1);
 }
 
 // SIGTERM/SIGINT end the event loop normally, so the socket is removed and the lock released.
-void quitOnTerminationSignals(QCoreApplication *app)
+// SIGHUP reloads the configuration.
+void handleSignals(QCoreApplication *app, const std::function<void()> &reload)
 {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s_signalPipe) != 0)
         return;
     auto *notifier = new QSocketNotifier(s_signalPipe[0], QSocketNotifier::Read, app);
-    QObject::connect(notifier, &QSocketNotifier::activated, app, [app] {
+    QObject::connect(notifier, &QSocketNotifier::activated, app, [app, reload] {
         char byte;
-        [[maybe_unused]] const auto got = ::read(s_signalPipe[0], &byte, 1);
+        if (::read(s_signalPipe[0], &byte, 1) == 1 && byte == 'H') {
+            qCInfo(lcAgent) << "reloading the configuration on SIGHUP";
+            reload();
+            return;
+        }
         qCInfo(lcAgent) << "stopping on signal";
         app->quit();
     });
@@ -47,6 +54,7 @@ void quitOnTerminationSignals(QCoreApplication *app)
     action.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &action, nullptr);
     sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGHUP, &action, nullptr);
 }
 
 int checkConfig(const Signet::Config &config)
@@ -113,7 +121,8 @@ int main(int argc, char *argv[])
         return checkConfig(Signet::ConfigLoader::load(sources));
     }
 
-    const Signet::Config config = Signet::ConfigLoader::load(Signet::ConfigSources::fromEnvironment(parser.value(configOption)));
+    const Signet::ConfigSources sources = Signet::ConfigSources::fromEnvironment(parser.value(configOption));
+    const Signet::Config config = Signet::ConfigLoader::load(sources);
     if (parser.isSet(checkOption))
         return checkConfig(config);
     for (const auto &provider : config.providers)
@@ -131,6 +140,10 @@ int main(int argc, char *argv[])
 
     Signet::Agent agent(config);
     agent.serve(&server);
-    quitOnTerminationSignals(&app);
+    // Policy applies without a restart: on SIGHUP, and when the files change.
+    const auto reload = [&agent, sources] { agent.reconfigure(Signet::ConfigLoader::load(sources)); };
+    handleSignals(&app, reload);
+    Signet::ConfigWatcher watcher(sources);
+    QObject::connect(&watcher, &Signet::ConfigWatcher::changed, &agent, reload);
     return app.exec();
 }

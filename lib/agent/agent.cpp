@@ -5,6 +5,7 @@
 #include "auth/tokenrevocation.h"
 #include "ipc/ipcserver.h"
 #include "logging/logging.h"
+#include "logging/secretredactor.h"
 #include "net/boundednetworkaccessmanager.h"
 
 #include "signet-version.h"
@@ -15,7 +16,7 @@
 namespace Signet {
 
 namespace {
-const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out")};
+const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out"), QStringLiteral("policy-changed")};
 const QStringList Capabilities = {QStringLiteral("status"), QStringLiteral("providers"), QStringLiteral("signin"), QStringLiteral("cancel"),
                                   QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar")};
 
@@ -34,7 +35,7 @@ Agent::Agent(const Config &config, const QString &registryPath, QObject *parent)
     : QObject(parent)
     , m_config(config)
     , m_registry(registryPath.isEmpty() ? AccountRegistry::defaultPath() : registryPath)
-    , m_policy(config.policy, &m_registry)
+    , m_policy(std::make_unique<Policy>(config.policy, &m_registry))
 {
     QString problem;
     if (!m_registry.load(&problem))
@@ -295,6 +296,32 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
     attempt->start();
 }
 
+void Agent::reconfigure(const Config &config)
+{
+    m_config = config;
+    m_policy = std::make_unique<Policy>(config.policy, &m_registry);
+    for (const auto &provider : config.providers)
+        SecretRedactor::addSecret(provider.clientSecret);
+    qCInfo(lcAgent).noquote() << "configuration reloaded:" << config.allProblems().size() << "problem(s)";
+
+    // A tightened policy applies to whoever is signed in now, not only to the next sign-in.
+    if (m_session.isActive()) {
+        Identity identity = m_session.identity();
+        const ProviderConfig *provider = m_config.provider(identity.provider);
+        const SignInError refused = provider ? m_policy->recheck(*provider, m_session.claims(), &identity)
+                                             : SignInError{SignInError::Code::PolicyRefused, tr("The provider is no longer configured."), QStringLiteral("provider")};
+        if (refused.isError()) {
+            qCInfo(lcAgent).noquote() << "the new policy no longer admits the signed-in identity:" << refused.check;
+            m_session.end(Session::EndReason::PolicyChanged);
+        } else {
+            m_session.updateIdentity(identity);
+        }
+    }
+    const bool signedIn = m_session.isActive();
+    broadcast(QStringLiteral("policy-changed"), {{QStringLiteral("config"), QJsonObject{{QStringLiteral("ok"), !m_config.hasGeneralErrors()}}},
+                                                 {QStringLiteral("identity"), signedIn ? QJsonValue(m_session.identity().toJson()) : QJsonValue(QJsonValue::Null)}});
+}
+
 void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
 {
     if (!m_session.isActive()) {
@@ -361,7 +388,7 @@ void Agent::onAttemptFinished()
         // The provider said who it is; the policy says whether they may be this desktop's identity.
         Identity identity = attempt->identity();
         const ProviderConfig *provider = m_config.provider(identity.provider);
-        const SignInError refused = provider ? m_policy.admit(*provider, attempt->claims(), &identity)
+        const SignInError refused = provider ? m_policy->admit(*provider, attempt->claims(), &identity)
                                              : SignInError{SignInError::Code::ConfigError, tr("The provider is no longer configured.")};
         if (refused.isError()) {
             attempt->forgetTokens(); // issued for someone who is not admitted: never used
@@ -372,7 +399,7 @@ void Agent::onAttemptFinished()
             }
         } else {
             // Start the session first, so a waiter that asks whoami right after the answer sees it.
-            m_session.start(identity, attempt->tokens(), attempt->endpoints());
+            m_session.start(identity, attempt->tokens(), attempt->endpoints(), attempt->claims());
             const QJsonObject json = identity.toJson();
             for (const Waiter &waiter : waiters) {
                 if (waiter.connection)

@@ -12,6 +12,8 @@
 #include <QObject>
 #include <QPointer>
 
+#include <memory>
+
 class QNetworkAccessManager;
 
 namespace Signet {
@@ -32,6 +34,9 @@ public:
     ~Agent() override;
 
     void serve(IpcServer *server);
+    // A new configuration (SIGHUP, or the files changed): applies from now on; the signed-in
+    // identity is checked against the new policy and signed out if it no longer passes.
+    void reconfigure(const Config &config);
     Session *session() { return &m_session; }
 
 private:
@@ -48,7 +53,7 @@ private:
 
     Config m_config;
     AccountRegistry m_registry;
-    Policy m_policy;
+    std::unique_ptr<Policy> m_policy;
     Session m_session;
     // Each provider's signing keys, kept across sign-ins (see SignInAttempt::Keys).
     QHash<QString, QPair<JwksCache *, QNetworkAccessManager *>> m_keys;

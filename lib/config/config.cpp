@@ -484,6 +484,12 @@ void readFile(const QString &path, bool required, QMap<QString, RawGroup> *group
         problems->append({ConfigProblem::Severity::Error, path, {}, {}, QStringLiteral("is a directory, not a configuration file")});
         return;
     }
+    // A configuration is a few kilobytes; a device or a runaway file must not exhaust the agent.
+    constexpr qint64 MaxConfigBytes = 1024 * 1024;
+    if (!info.isFile() || info.size() > MaxConfigBytes) {
+        problems->append({ConfigProblem::Severity::Error, path, {}, {}, QStringLiteral("is not a regular file of at most 1 MiB")});
+        return;
+    }
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
         problems->append({ConfigProblem::Severity::Error, path, {}, {},
@@ -495,6 +501,8 @@ void readFile(const QString &path, bool required, QMap<QString, RawGroup> *group
     files->append(path);
     checkSyntax(path, content, problems);
 
+    // QSettings keeps parsed files in a process-wide cache and re-reads one only when its size or
+    // modification time (milliseconds) changed: a reload (SIGHUP, file watch) sees every real edit.
     QSettings settings(path, QSettings::IniFormat);
     if (settings.status() != QSettings::NoError) {
         problems->append({ConfigProblem::Severity::Error, path, {}, {}, QStringLiteral("is not a valid INI file")});

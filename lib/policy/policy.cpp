@@ -88,6 +88,16 @@ QStringList Policy::mappedRoles(const QMap<QString, QStringList> &roleMap, const
 
 SignInError Policy::admit(const ProviderConfig &provider, const QJsonObject &claims, Identity *identity)
 {
+    return decide(provider, claims, identity, Mode::SignIn);
+}
+
+SignInError Policy::recheck(const ProviderConfig &provider, const QJsonObject &claims, Identity *identity)
+{
+    return decide(provider, claims, identity, Mode::Recheck);
+}
+
+SignInError Policy::decide(const ProviderConfig &provider, const QJsonObject &claims, Identity *identity, Mode mode)
+{
     // 1. Domains. No silent "everyone": without the key nobody is admitted.
     const std::optional<QStringList> allowed = provider.allowedDomains ? provider.allowedDomains : m_policy.allowedDomains;
     if (!allowed) {
@@ -135,7 +145,8 @@ SignInError Policy::admit(const ProviderConfig &provider, const QJsonObject &cla
         account.issuer = identity->issuer;
         account.account = accountKey;
         account.registeredAt = now;
-        qCInfo(lcSession).noquote() << "registered a new account of provider" << provider.id;
+        if (mode == Mode::SignIn)
+            qCInfo(lcSession).noquote() << "registered a new account of provider" << provider.id;
     }
     account.provider = provider.id;
     account.email = identity->email;
@@ -152,7 +163,7 @@ SignInError Policy::admit(const ProviderConfig &provider, const QJsonObject &cla
     if (!complete)
         qCWarning(lcSession) << "roles that depend on groups are unknown: the provider could not list all groups (overage)";
 
-    if (m_registry) {
+    if (m_registry && mode == Mode::SignIn) {
         m_registry->upsert(account);
         QString problem;
         if (!m_registry->save(&problem))

@@ -22,8 +22,11 @@ class Policy
 public:
     Policy(const PolicyConfig &policy, AccountRegistry *registry);
 
-    // On success fills identity->roles (and rolesComplete) and records the sign-in.
+    // On success fills identity->signetRoles (and rolesComplete) and records the sign-in.
     SignInError admit(const ProviderConfig &provider, const QJsonObject &claims, Identity *identity);
+    // The same decision for someone already signed in, after the policy changed: nothing is
+    // registered or recorded; the roles are recomputed.
+    SignInError recheck(const ProviderConfig &provider, const QJsonObject &claims, Identity *identity);
 
     // The roles [roles] grants for this identity. `complete` is false when a group decides and the
     // provider could not list all groups (Entra overage): unknown, never "not a member".
@@ -32,6 +35,8 @@ public:
     static bool listed(const QStringList &list, const QString &verifiedAddress);
 
 private:
+    enum class Mode { SignIn, Recheck };
+    SignInError decide(const ProviderConfig &provider, const QJsonObject &claims, Identity *identity, Mode mode);
     SignInError refuse(const QString &message, const QString &check) const;
 
     PolicyConfig m_policy;

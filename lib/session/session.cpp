@@ -12,7 +12,7 @@ Session::Session(QObject *parent)
     connect(&m_expiry, &QTimer::timeout, this, [this] { isActive(); });
 }
 
-void Session::start(const Identity &identity, const TokenSet &tokens, const SessionEndpoints &endpoints)
+void Session::start(const Identity &identity, const TokenSet &tokens, const SessionEndpoints &endpoints, const QJsonObject &claims)
 {
     // A new sign-in replaces the old one: its tokens are no longer held.
     for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
@@ -20,6 +20,7 @@ void Session::start(const Identity &identity, const TokenSet &tokens, const Sess
     m_identity = identity;
     m_tokens = tokens;
     m_endpoints = endpoints;
+    m_claims = claims;
     const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt);
     // Re-check at least every minute so a late timer cannot keep an expired identity alive long.
     m_expiry.start(int(qBound(qint64(0), ms, qint64(60000))));
@@ -37,6 +38,7 @@ bool Session::end(EndReason reason)
     m_identity = {};
     m_tokens = {};
     m_endpoints = {};
+    m_claims = {};
     m_expiry.stop();
     qCInfo(lcSession) << "session ended for provider" << provider << reason;
     Q_EMIT ended(provider, reason);
@@ -57,9 +59,20 @@ bool Session::isActive()
     return true;
 }
 
+void Session::updateIdentity(const Identity &identity)
+{
+    if (m_identity.isValid())
+        m_identity = identity;
+}
+
 QString Session::reasonName(EndReason reason)
 {
-    return reason == EndReason::Expired ? QStringLiteral("expired") : QStringLiteral("user");
+    switch (reason) {
+    case EndReason::Expired: return QStringLiteral("expired");
+    case EndReason::PolicyChanged: return QStringLiteral("policy");
+    case EndReason::SignedOut: break;
+    }
+    return QStringLiteral("user");
 }
 
 } // namespace Signet

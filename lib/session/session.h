@@ -14,12 +14,16 @@ class Session : public QObject
 {
     Q_OBJECT
 public:
-    enum class EndReason { SignedOut, Expired };
+    enum class EndReason { SignedOut, Expired, PolicyChanged };
     Q_ENUM(EndReason)
 
     explicit Session(QObject *parent = nullptr);
 
-    void start(const Identity &identity, const TokenSet &tokens, const SessionEndpoints &endpoints = {});
+    // `claims`: the validated ID token's claims, kept (in memory) so a policy change can re-check
+    // the identity's roles.
+    void start(const Identity &identity, const TokenSet &tokens, const SessionEndpoints &endpoints = {}, const QJsonObject &claims = {});
+    // The same person with what a policy change altered (roles); the session and its expiry go on.
+    void updateIdentity(const Identity &identity);
     // Ends the session if there is one; returns whether there was.
     bool end(EndReason reason);
 
@@ -29,6 +33,7 @@ public:
     const Identity &identity() const { return m_identity; }
     const TokenSet &tokens() const { return m_tokens; }
     const SessionEndpoints &endpoints() const { return m_endpoints; }
+    const QJsonObject &claims() const { return m_claims; }
 
     static QString reasonName(EndReason reason);
 
@@ -40,6 +45,7 @@ private:
     Identity m_identity;
     TokenSet m_tokens;
     SessionEndpoints m_endpoints;
+    QJsonObject m_claims;
     QTimer m_expiry;
 };
 

@@ -4,10 +4,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { startIdp, makeWorld, demoConfig, startAgent, ctl, browserDriver } from './harness.mjs';
+import { startIdp, makeWorld, demoConfig, startAgent, ctl, ctlStart, browserDriver, sleep, waitFor } from './harness.mjs';
 
 let idp;
 let strict;   // allowed_domains = example.com, example.org; auto_register off; bob pre-registered
@@ -77,4 +77,22 @@ test('another domain is refused and the message says which are admitted', async 
   assert.equal(alice.code, 0, alice.stderr);
   const identity = JSON.parse((await ctl(narrow.world, ['whoami', '--json'])).stdout);
   assert.deepEqual(identity.roles, []);
+});
+
+test('policy applies without a restart: an edited file signs out someone it no longer admits; SIGHUP reloads', async () => {
+  const { world, agent } = narrow;
+  assert.equal((await ctl(world, ['whoami'])).code, 0, 'alice is signed in (previous test)');
+  const watch = ctlStart(world, ['--json', 'watch']);
+  await sleep(500); // watch prints nothing until an event: give it time to subscribe
+  writeFileSync(world.configFile, demoConfig(idp.issuer, { allowed_domains: 'example.org' }));
+  await waitFor(async () => (await ctl(world, ['whoami'])).code === 3, 'the file change to sign alice out', 10000);
+  await waitFor(() => /"reason":"policy"/.test(watch.stdout), 'the signed-out event', 5000);
+  watch.child.kill('SIGTERM');
+
+  // SIGHUP reloads instead of ending the agent (its default action).
+  agent.process.child.kill('SIGHUP');
+  await waitFor(() => /reloading the configuration on SIGHUP/.test(agent.output), 'the reload', 5000);
+  assert.ok(agent.isRunning());
+  const status = JSON.parse((await ctl(world, ['--json', 'status'])).stdout);
+  assert.equal(status.state, 'signed_out');
 });

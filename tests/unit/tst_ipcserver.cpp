@@ -121,6 +121,7 @@ private:
     QTcpServer m_silentProvider; // accepts connections and never answers
     std::unique_ptr<IpcServer> m_server;
     std::unique_ptr<Agent> m_agent;
+    Config m_config;
 
     QString directory() const { return m_runtime.filePath(QStringLiteral("signet")); }
 
@@ -139,6 +140,7 @@ private Q_SLOTS:
         m_server = std::make_unique<IpcServer>();
         QString error;
         QVERIFY2(m_server->listen(directory(), &error), qPrintable(error));
+        m_config = config;
         m_agent = std::make_unique<Agent>(config, m_runtime.filePath(QStringLiteral("accounts.json")));
         m_agent->serve(m_server.get());
     }
@@ -385,7 +387,52 @@ private Q_SLOTS:
         client.send(1, QStringLiteral("subscribe"), {{QStringLiteral("events"), QJsonArray{QStringLiteral("signed-out"), QStringLiteral("bogus")}}});
         QCOMPARE(client.response(1).value(QLatin1String("result")).toObject().value(QLatin1String("events")).toArray(), QJsonArray{QStringLiteral("signed-out")});
         client.send(2, QStringLiteral("subscribe"));
-        QCOMPARE(client.response(2).value(QLatin1String("result")).toObject().value(QLatin1String("events")).toArray().size(), 2);
+        QCOMPARE(client.response(2).value(QLatin1String("result")).toObject().value(QLatin1String("events")).toArray().size(), 3);
+    }
+
+    // A policy change applies to whoever is signed in: roles are recomputed, and someone the new
+    // policy no longer admits is signed out (reason "policy").
+    void policyChangeRechecksTheSession()
+    {
+        Client client(m_server->socketPath());
+        client.send(1, QStringLiteral("subscribe"));
+        QVERIFY(client.response(1).contains(QLatin1String("result")));
+
+        Identity alice;
+        alice.provider = QStringLiteral("silent");
+        alice.issuer = QStringLiteral("http://issuer.example");
+        alice.subject = QStringLiteral("alice");
+        alice.email = QStringLiteral("alice@corp.example");
+        alice.emailVerified = true;
+        alice.signedInAt = QDateTime::currentDateTimeUtc();
+        alice.expiresAt = alice.signedInAt.addSecs(3600);
+        m_agent->session()->start(alice, {}, {}, QJsonObject{{QStringLiteral("department"), QStringLiteral("it")}});
+        client.next([](const QJsonObject &m) { return m.value(QLatin1String("event")).toString() == QLatin1String("signed-in"); });
+
+        Config config = m_config;
+        config.policy.allowedDomains = QStringList{QStringLiteral("corp.example")};
+        config.policy.roleMap = {{QStringLiteral("it-staff"), {QStringLiteral("claim:department=it")}}};
+        m_agent->reconfigure(config);
+        const QJsonObject changed = client.next([](const QJsonObject &m) { return m.value(QLatin1String("event")).toString() == QLatin1String("policy-changed"); });
+        const QJsonObject identity = changed.value(QLatin1String("data")).toObject().value(QLatin1String("identity")).toObject();
+        QCOMPARE(identity.value(QLatin1String("roles")).toArray(), QJsonArray{QStringLiteral("it-staff")});
+        QVERIFY(m_agent->session()->isActive());
+        QCOMPARE(m_agent->session()->identity().signetRoles, QStringList{QStringLiteral("it-staff")});
+
+        config.policy.allowedDomains = QStringList{QStringLiteral("other.example")};
+        m_agent->reconfigure(config);
+        const QJsonObject out = client.next([](const QJsonObject &m) { return m.value(QLatin1String("event")).toString() == QLatin1String("signed-out"); });
+        QCOMPARE(out.value(QLatin1String("data")).toObject().value(QLatin1String("reason")).toString(), QStringLiteral("policy"));
+        const QJsonObject after = client.next([](const QJsonObject &m) { return m.value(QLatin1String("event")).toString() == QLatin1String("policy-changed"); });
+        QVERIFY(after.value(QLatin1String("data")).toObject().value(QLatin1String("identity")).isNull());
+        QVERIFY(!m_agent->session()->isActive());
+
+        // The new configuration is what status and providers report from now on.
+        config.providers.removeLast();
+        m_agent->reconfigure(config);
+        client.send(2, QStringLiteral("providers"));
+        QCOMPARE(client.response(2).value(QLatin1String("result")).toObject().value(QLatin1String("providers")).toArray().size(), 2);
+        m_agent->reconfigure(m_config);
     }
 };
 
