@@ -858,10 +858,19 @@ static void put_event(const json_t *message)
             fputs(" (signed out)", stdout);
         else if (reason && strcmp(reason, "expired") == 0)
             fputs(" (the session expired)", stdout);
+        else if (reason && strcmp(reason, "policy") == 0)
+            fputs(" (the policy no longer admits this identity)", stdout);
         else if (reason) {
             fputs(" (", stdout);
             put_text(stdout, reason);
             fputc(')', stdout);
+        }
+    } else if (strcmp(event, "policy-changed") == 0) {
+        const json_t *identity = json_object_get(data, "identity");
+        fputs("the configuration was reloaded", stdout);
+        if (json_is_object(identity)) {
+            fputs("; signed in as ", stdout);
+            put_person(stdout, identity);
         }
     } else {
         /* An event this version does not know: its data as JSON, escaped and on one line. */
