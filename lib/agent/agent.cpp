@@ -10,6 +10,7 @@
 
 #include "signet-version.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QUrlQuery>
 
@@ -31,10 +32,12 @@ QJsonObject problemToJson(const ConfigProblem &problem)
 }
 } // namespace
 
-Agent::Agent(const Config &config, const QString &registryPath, QObject *parent)
+Agent::Agent(const Config &config, const QString &stateDirectory, QObject *parent)
     : QObject(parent)
     , m_config(config)
-    , m_registry(registryPath.isEmpty() ? AccountRegistry::defaultPath() : registryPath)
+    , m_stateDirectory(stateDirectory.isEmpty() ? AccountRegistry::defaultStateDirectory() : stateDirectory)
+    , m_registry(QDir(m_stateDirectory).filePath(QStringLiteral("accounts.json")))
+    , m_audit(QDir(m_stateDirectory).filePath(QStringLiteral("audit.jsonl")))
     , m_policy(std::make_unique<Policy>(config.policy, &m_registry))
 {
     QString problem;
@@ -44,6 +47,7 @@ Agent::Agent(const Config &config, const QString &registryPath, QObject *parent)
         broadcast(QStringLiteral("signed-in"), {{QStringLiteral("identity"), identity.toJson()}});
     });
     connect(&m_session, &Session::ended, this, [this](const QString &provider, Session::EndReason reason) {
+        m_audit.record(QStringLiteral("signout"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
         broadcast(QStringLiteral("signed-out"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
     });
 }
@@ -303,6 +307,7 @@ void Agent::reconfigure(const Config &config)
     for (const auto &provider : config.providers)
         SecretRedactor::addSecret(provider.clientSecret);
     qCInfo(lcAgent).noquote() << "configuration reloaded:" << config.allProblems().size() << "problem(s)";
+    m_audit.record(QStringLiteral("policy-reloaded"), {{QStringLiteral("ok"), !config.hasGeneralErrors()}, {QStringLiteral("files"), QJsonArray::fromStringList(config.files)}});
 
     // A tightened policy applies to whoever is signed in now, not only to the next sign-in.
     if (m_session.isActive()) {
@@ -379,6 +384,10 @@ void Agent::onAttemptFinished()
         return;
     const QList<Waiter> waiters = std::exchange(m_waiters, {});
     if (attempt->error().isError()) {
+        QJsonObject failed{{QStringLiteral("provider"), attempt->provider().id}, {QStringLiteral("code"), SignInError::codeName(attempt->error().code)}};
+        if (!attempt->error().check.isEmpty())
+            failed.insert(QStringLiteral("check"), attempt->error().check);
+        m_audit.record(attempt->error().code == SignInError::Code::PolicyRefused ? QStringLiteral("signin-refused") : QStringLiteral("signin-failed"), failed);
         for (const Waiter &waiter : waiters) {
             if (waiter.connection)
                 waiter.connection->sendError(waiter.id, SignInError::codeName(attempt->error().code), attempt->error().message,
@@ -391,6 +400,12 @@ void Agent::onAttemptFinished()
         const SignInError refused = provider ? m_policy->admit(*provider, attempt->claims(), &identity)
                                              : SignInError{SignInError::Code::ConfigError, tr("The provider is no longer configured.")};
         if (refused.isError()) {
+            m_audit.record(QStringLiteral("signin-refused"), {{QStringLiteral("provider"), identity.provider},
+                                                              {QStringLiteral("code"), SignInError::codeName(refused.code)},
+                                                              {QStringLiteral("check"), refused.check},
+                                                              {QStringLiteral("account"), identity.accountKey.isEmpty() ? identity.subject : identity.accountKey},
+                                                              {QStringLiteral("email"), identity.email},
+                                                              {QStringLiteral("email_verified"), identity.emailVerified}});
             attempt->forgetTokens(); // issued for someone who is not admitted: never used
             for (const Waiter &waiter : waiters) {
                 if (waiter.connection)
@@ -398,6 +413,13 @@ void Agent::onAttemptFinished()
                                                  refused.check.isEmpty() ? QJsonObject() : QJsonObject{{QStringLiteral("check"), refused.check}});
             }
         } else {
+            m_audit.record(QStringLiteral("signin"), {{QStringLiteral("provider"), identity.provider},
+                                                      {QStringLiteral("issuer"), identity.issuer},
+                                                      {QStringLiteral("account"), identity.accountKey.isEmpty() ? identity.subject : identity.accountKey},
+                                                      {QStringLiteral("email"), identity.email},
+                                                      {QStringLiteral("email_verified"), identity.emailVerified},
+                                                      {QStringLiteral("roles"), QJsonArray::fromStringList(identity.signetRoles)},
+                                                      {QStringLiteral("device"), attempt->isDeviceFlow()}});
             // Start the session first, so a waiter that asks whoami right after the answer sees it.
             m_session.start(identity, attempt->tokens(), attempt->endpoints(), attempt->claims());
             const QJsonObject json = identity.toJson();

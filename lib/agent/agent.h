@@ -2,6 +2,7 @@
 
 #include "config/config.h"
 #include "policy/accountregistry.h"
+#include "policy/auditlog.h"
 #include "policy/policy.h"
 #include "session/session.h"
 
@@ -29,8 +30,9 @@ class Agent : public QObject
 {
     Q_OBJECT
 public:
-    // registryPath: where the account registry lives; empty for AccountRegistry::defaultPath().
-    explicit Agent(const Config &config, const QString &registryPath = {}, QObject *parent = nullptr);
+    // stateDirectory: where the account registry and the audit log live; empty for
+    // $XDG_STATE_HOME/signet.
+    explicit Agent(const Config &config, const QString &stateDirectory = {}, QObject *parent = nullptr);
     ~Agent() override;
 
     void serve(IpcServer *server);
@@ -52,7 +54,9 @@ private:
     void broadcast(const QString &event, const QJsonObject &data);
 
     Config m_config;
+    QString m_stateDirectory;
     AccountRegistry m_registry;
+    AuditLog m_audit;
     std::unique_ptr<Policy> m_policy;
     Session m_session;
     // Each provider's signing keys, kept across sign-ins (see SignInAttempt::Keys).

@@ -22,12 +22,17 @@ AccountRegistry::AccountRegistry(const QString &path)
 {
 }
 
-QString AccountRegistry::defaultPath()
+QString AccountRegistry::defaultStateDirectory()
 {
     QString state = qEnvironmentVariable("XDG_STATE_HOME");
     if (state.isEmpty())
         state = QDir::home().filePath(QStringLiteral(".local/state"));
-    return QDir(state).filePath(QStringLiteral("signet/accounts.json"));
+    return QDir(state).filePath(QStringLiteral("signet"));
+}
+
+QString AccountRegistry::defaultPath()
+{
+    return QDir(defaultStateDirectory()).filePath(QStringLiteral("accounts.json"));
 }
 
 bool AccountRegistry::load(QString *problem)
@@ -82,7 +87,9 @@ bool AccountRegistry::load(QString *problem)
 
 bool AccountRegistry::save(QString *problem) const
 {
-    QDir().mkpath(QFileInfo(m_path).absolutePath());
+    const QString directory = QFileInfo(m_path).absolutePath();
+    if (!QFileInfo::exists(directory) && QDir().mkpath(directory))
+        QFile::setPermissions(directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     QJsonArray list;
     for (const RegisteredAccount &account : m_accounts) {
         list.append(QJsonObject{{QStringLiteral("issuer"), account.issuer},

@@ -44,6 +44,8 @@ public:
 
     // Where it lives by default: $XDG_STATE_HOME/signet/accounts.json (~/.local/state/...).
     static QString defaultPath();
+    // $XDG_STATE_HOME/signet: the agent's state (registry, audit log).
+    static QString defaultStateDirectory();
 
 private:
     static QString key(const QString &issuer, const QString &account) { return issuer + QLatin1Char('\n') + account; }

@@ -96,3 +96,18 @@ test('policy applies without a restart: an edited file signs out someone it no l
   const status = JSON.parse((await ctl(world, ['--json', 'status'])).stdout);
   assert.equal(status.state, 'signed_out');
 });
+
+test('the audit log records sign-ins, refusals with their reasons and sign-outs, and no secret', async () => {
+  const file = path.join(strict.world.root, 'home', '.local', 'state', 'signet', 'audit.jsonl');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const entries = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const summary = entries.map((e) => [e.event, e.account ?? e.provider, e.check ?? e.reason ?? '']);
+  assert.deepEqual(summary.filter(([event]) => event !== 'signin-failed'), [
+    ['signin', 'bob', ''],
+    ['signout', 'demo', 'user'],
+    ['signin-refused', 'alice', 'not_registered'],
+    ['signin-refused', 'carol', 'email_verified'],
+  ]);
+  const text = readFileSync(file, 'utf8');
+  for (const secret of await idp.secrets()) assert.ok(!text.includes(secret), 'a secret in the audit log');
+});

@@ -141,7 +141,7 @@ private Q_SLOTS:
         QString error;
         QVERIFY2(m_server->listen(directory(), &error), qPrintable(error));
         m_config = config;
-        m_agent = std::make_unique<Agent>(config, m_runtime.filePath(QStringLiteral("accounts.json")));
+        m_agent = std::make_unique<Agent>(config, m_runtime.filePath(QStringLiteral("state")));
         m_agent->serve(m_server.get());
     }
 

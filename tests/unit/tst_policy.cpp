@@ -2,11 +2,14 @@
 // and admission, registration and roles, table by table.
 
 #include "policy/accountregistry.h"
+#include "policy/auditlog.h"
 #include "policy/emaildomain.h"
 #include "policy/policy.h"
 
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -334,6 +337,33 @@ private Q_SLOTS:
         QCOMPARE(again.accounts().size(), 1);
         QCOMPARE(again.find(QStringLiteral("iss"), QStringLiteral("acc"))->roles, QStringList{QStringLiteral("staff")});
         QVERIFY(!again.find(QStringLiteral("iss"), QStringLiteral("other")));
+    }
+
+    void auditLogIsPrivateAndRotates()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("audit/signet/audit.jsonl"));
+        AuditLog log(path);
+        log.record(QStringLiteral("signin"), {{QStringLiteral("provider"), QStringLiteral("corp")}, {QStringLiteral("account"), QStringLiteral("s-1")}});
+        QCOMPARE(QFile::permissions(path) & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther), QFileDevice::Permissions());
+        QCOMPARE(QFile::permissions(QFileInfo(path).absolutePath()) & (QFileDevice::ReadOther | QFileDevice::ExeOther), QFileDevice::Permissions());
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject entry = QJsonDocument::fromJson(file.readLine()).object();
+        QCOMPARE(entry.value(QLatin1String("event")).toString(), QStringLiteral("signin"));
+        QCOMPARE(entry.value(QLatin1String("account")).toString(), QStringLiteral("s-1"));
+        QVERIFY(QDateTime::fromString(entry.value(QLatin1String("time")).toString(), Qt::ISODateWithMs).isValid());
+        file.close();
+
+        // Past MaxBytes the file moves to .1, .2, …; at most Keep old files stay.
+        const QString padding(2000, QLatin1Char('x'));
+        QLoggingCategory::setFilterRules(QStringLiteral("signet.audit.info=false")); // thousands of lines otherwise
+        for (int i = 0; i < int(AuditLog::MaxBytes / 2000) * (AuditLog::Keep + 2); ++i)
+            log.record(QStringLiteral("filler"), {{QStringLiteral("padding"), padding}});
+        QVERIFY(QFileInfo(path).size() <= AuditLog::MaxBytes);
+        for (int i = 1; i <= AuditLog::Keep; ++i)
+            QVERIFY2(QFileInfo::exists(path + QStringLiteral(".%1").arg(i)), qPrintable(QString::number(i)));
+        QVERIFY(!QFileInfo::exists(path + QStringLiteral(".%1").arg(AuditLog::Keep + 1)));
+        QLoggingCategory::setFilterRules(QString());
     }
 
     void unreadableRegistryIsSetAsideNotLost()
