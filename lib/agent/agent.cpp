@@ -6,12 +6,14 @@
 #include "ipc/ipcserver.h"
 #include "logging/logging.h"
 #include "logging/secretredactor.h"
+#include "policy/hook.h"
 #include "net/boundednetworkaccessmanager.h"
 
 #include "signet-version.h"
 
 #include <QDir>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QUrlQuery>
 
 namespace Signet {
@@ -48,6 +50,12 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
     });
     connect(&m_session, &Session::ended, this, [this](const QString &provider, Session::EndReason reason) {
         m_audit.record(QStringLiteral("signout"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
+        if (!m_config.policy.onSignout.isEmpty()) {
+            QJsonObject input{{QStringLiteral("event"), QStringLiteral("on_signout")},
+                              {QStringLiteral("reason"), Session::reasonName(reason)},
+                              {QStringLiteral("identity"), m_session.lastIdentity().toJson()}};
+            runHook(QStringLiteral("on_signout"), m_config.policy.onSignout, QJsonDocument(input).toJson(QJsonDocument::Compact) + '\n');
+        }
         broadcast(QStringLiteral("signed-out"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
     });
 }
@@ -240,6 +248,10 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
         return;
     }
 
+    if (m_completing) {
+        connection->sendError(id, QStringLiteral("busy"), tr("A sign-in is being completed. Try again in a moment."));
+        return;
+    }
     if (m_attempt && !m_attempt->isFinished()) {
         if (m_attempt->provider().id != providerId || m_attempt->isDeviceFlow() != device) {
             connection->sendError(id, QStringLiteral("busy"),
@@ -388,49 +400,112 @@ void Agent::onAttemptFinished()
         if (!attempt->error().check.isEmpty())
             failed.insert(QStringLiteral("check"), attempt->error().check);
         m_audit.record(attempt->error().code == SignInError::Code::PolicyRefused ? QStringLiteral("signin-refused") : QStringLiteral("signin-failed"), failed);
-        for (const Waiter &waiter : waiters) {
-            if (waiter.connection)
-                waiter.connection->sendError(waiter.id, SignInError::codeName(attempt->error().code), attempt->error().message,
-                                             attempt->error().check.isEmpty() ? QJsonObject() : QJsonObject{{QStringLiteral("check"), attempt->error().check}});
+        answerWithError(waiters, attempt->error());
+        releaseAttempt(attempt);
+        return;
+    }
+    // The provider said who it is; the policy says whether they may be this desktop's identity.
+    Identity identity = attempt->identity();
+    const ProviderConfig *provider = m_config.provider(identity.provider);
+    const SignInError refused = provider ? m_policy->admit(*provider, attempt->claims(), &identity)
+                                         : SignInError{SignInError::Code::ConfigError, tr("The provider is no longer configured.")};
+    if (refused.isError()) {
+        refuseSignIn(attempt, identity, waiters, refused);
+        return;
+    }
+    if (m_config.policy.preSignin.isEmpty()) {
+        completeSignIn(attempt, identity, waiters);
+        return;
+    }
+    // IT's pre_signin program has the last word. Until it answers, the attempt is kept and no other
+    // sign-in starts.
+    m_completing = true;
+    auto *hook = new Hook(QStringLiteral("pre_signin"), m_config.policy.preSignin, m_config.policy.hookTimeout, this);
+    QPointer<SignInAttempt> guard(attempt);
+    connect(hook, &Hook::finished, this, [this, hook, guard, identity, waiters] {
+        hook->deleteLater();
+        m_completing = false;
+        if (!guard)
+            return;
+        if (hook->succeeded()) {
+            completeSignIn(guard, identity, waiters);
+            return;
         }
-    } else {
-        // The provider said who it is; the policy says whether they may be this desktop's identity.
-        Identity identity = attempt->identity();
-        const ProviderConfig *provider = m_config.provider(identity.provider);
-        const SignInError refused = provider ? m_policy->admit(*provider, attempt->claims(), &identity)
-                                             : SignInError{SignInError::Code::ConfigError, tr("The provider is no longer configured.")};
-        if (refused.isError()) {
-            m_audit.record(QStringLiteral("signin-refused"), {{QStringLiteral("provider"), identity.provider},
-                                                              {QStringLiteral("code"), SignInError::codeName(refused.code)},
-                                                              {QStringLiteral("check"), refused.check},
-                                                              {QStringLiteral("account"), identity.accountKey.isEmpty() ? identity.subject : identity.accountKey},
-                                                              {QStringLiteral("email"), identity.email},
-                                                              {QStringLiteral("email_verified"), identity.emailVerified}});
-            attempt->forgetTokens(); // issued for someone who is not admitted: never used
-            for (const Waiter &waiter : waiters) {
-                if (waiter.connection)
-                    waiter.connection->sendError(waiter.id, SignInError::codeName(refused.code), refused.message,
-                                                 refused.check.isEmpty() ? QJsonObject() : QJsonObject{{QStringLiteral("check"), refused.check}});
-            }
-        } else {
-            m_audit.record(QStringLiteral("signin"), {{QStringLiteral("provider"), identity.provider},
-                                                      {QStringLiteral("issuer"), identity.issuer},
+        QString message = !hook->failure().isEmpty()
+            ? tr("The sign-in check configured by IT did not answer (%1). Try again; if it keeps happening, tell IT.").arg(hook->failure())
+            : hook->message().isEmpty() ? tr("The sign-in check configured by IT refused this sign-in.") : hook->message();
+        if (!m_config.policy.refusalHelp.isEmpty())
+            message += QLatin1Char(' ') + m_config.policy.refusalHelp;
+        refuseSignIn(guard, identity, waiters, {SignInError::Code::PolicyRefused, message, QStringLiteral("pre_signin")});
+    });
+    hook->start(hookInput(QStringLiteral("pre_signin"), identity, attempt->tokens()));
+}
+
+QByteArray Agent::hookInput(const QString &event, const Identity &identity, const TokenSet &tokens) const
+{
+    // Never a refresh token; the access token only where IT asked for it.
+    QJsonObject input{{QStringLiteral("event"), event}, {QStringLiteral("identity"), identity.toJson()}};
+    if (m_config.policy.hookAccessToken && !tokens.accessToken.isEmpty())
+        input.insert(QStringLiteral("access_token"), tokens.accessToken);
+    return QJsonDocument(input).toJson(QJsonDocument::Compact) + '\n';
+}
+
+void Agent::runHook(const QString &name, const QStringList &command, const QByteArray &input)
+{
+    if (command.isEmpty())
+        return;
+    auto *hook = new Hook(name, command, m_config.policy.hookTimeout, this);
+    connect(hook, &Hook::finished, hook, &QObject::deleteLater);
+    hook->start(input);
+}
+
+void Agent::answerWithError(const QList<Waiter> &waiters, const SignInError &error)
+{
+    for (const Waiter &waiter : waiters) {
+        if (waiter.connection)
+            waiter.connection->sendError(waiter.id, SignInError::codeName(error.code), error.message,
+                                         error.check.isEmpty() ? QJsonObject() : QJsonObject{{QStringLiteral("check"), error.check}});
+    }
+}
+
+void Agent::refuseSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters, const SignInError &refused)
+{
+    m_audit.record(QStringLiteral("signin-refused"), {{QStringLiteral("provider"), identity.provider},
+                                                      {QStringLiteral("code"), SignInError::codeName(refused.code)},
+                                                      {QStringLiteral("check"), refused.check},
                                                       {QStringLiteral("account"), identity.accountKey.isEmpty() ? identity.subject : identity.accountKey},
                                                       {QStringLiteral("email"), identity.email},
-                                                      {QStringLiteral("email_verified"), identity.emailVerified},
-                                                      {QStringLiteral("roles"), QJsonArray::fromStringList(identity.signetRoles)},
-                                                      {QStringLiteral("device"), attempt->isDeviceFlow()}});
-            // Start the session first, so a waiter that asks whoami right after the answer sees it.
-            m_session.start(identity, attempt->tokens(), attempt->endpoints(), attempt->claims());
-            const QJsonObject json = identity.toJson();
-            for (const Waiter &waiter : waiters) {
-                if (waiter.connection)
-                    waiter.connection->sendResult(waiter.id, {{QStringLiteral("identity"), json}});
-            }
-        }
+                                                      {QStringLiteral("email_verified"), identity.emailVerified}});
+    attempt->forgetTokens(); // issued for someone who is not admitted: never used
+    answerWithError(waiters, refused);
+    releaseAttempt(attempt);
+}
+
+void Agent::completeSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters)
+{
+    m_audit.record(QStringLiteral("signin"), {{QStringLiteral("provider"), identity.provider},
+                                              {QStringLiteral("issuer"), identity.issuer},
+                                              {QStringLiteral("account"), identity.accountKey.isEmpty() ? identity.subject : identity.accountKey},
+                                              {QStringLiteral("email"), identity.email},
+                                              {QStringLiteral("email_verified"), identity.emailVerified},
+                                              {QStringLiteral("roles"), QJsonArray::fromStringList(identity.signetRoles)},
+                                              {QStringLiteral("device"), attempt->isDeviceFlow()}});
+    // Start the session first, so a waiter that asks whoami right after the answer sees it.
+    m_session.start(identity, attempt->tokens(), attempt->endpoints(), attempt->claims());
+    const QJsonObject json = identity.toJson();
+    for (const Waiter &waiter : waiters) {
+        if (waiter.connection)
+            waiter.connection->sendResult(waiter.id, {{QStringLiteral("identity"), json}});
     }
+    runHook(QStringLiteral("on_signin"), m_config.policy.onSignin, hookInput(QStringLiteral("on_signin"), identity, attempt->tokens()));
+    releaseAttempt(attempt);
+}
+
+void Agent::releaseAttempt(SignInAttempt *attempt)
+{
     attempt->deleteLater();
-    m_attempt.clear();
+    if (m_attempt == attempt)
+        m_attempt.clear();
 }
 
 void Agent::broadcast(const QString &event, const QJsonObject &data)

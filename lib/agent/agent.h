@@ -1,5 +1,6 @@
 #pragma once
 
+#include "auth/signinerror.h"
 #include "config/config.h"
 #include "policy/accountregistry.h"
 #include "policy/auditlog.h"
@@ -50,6 +51,13 @@ private:
     QJsonObject providers();
     void signIn(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
     void onAttemptFinished();
+    struct Waiter;
+    void answerWithError(const QList<Waiter> &waiters, const SignInError &error);
+    void refuseSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters, const SignInError &refused);
+    void completeSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters);
+    void releaseAttempt(SignInAttempt *attempt);
+    QByteArray hookInput(const QString &event, const Identity &identity, const TokenSet &tokens) const;
+    void runHook(const QString &name, const QStringList &command, const QByteArray &input);
     void signOut(IpcConnection *connection, const QJsonValue &id);
     void broadcast(const QString &event, const QJsonObject &data);
 
@@ -67,6 +75,7 @@ private:
         QJsonValue id;
     };
     QPointer<SignInAttempt> m_attempt;
+    bool m_completing = false; // the pre_signin hook runs for a finished attempt
     QList<Waiter> m_waiters;
     QList<QPointer<IpcConnection>> m_connections;
 };

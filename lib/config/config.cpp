@@ -120,6 +120,11 @@ const QList<KeySpec> &generalKeys()
         {QStringLiteral("always_update"), QStringLiteral("re-apply staff and admins at every sign-in")},
         {QStringLiteral("refusal_help"), QStringLiteral("text or address shown with every refusal")},
         {QStringLiteral("locked"), QStringLiteral("keys user files cannot override (system files only)")},
+        {QStringLiteral("pre_signin"), QStringLiteral("a program that may veto a sign-in")},
+        {QStringLiteral("on_signin"), QStringLiteral("a program run after a sign-in")},
+        {QStringLiteral("on_signout"), QStringLiteral("a program run after a sign-out")},
+        {QStringLiteral("hook_timeout"), QStringLiteral("seconds a hook may run")},
+        {QStringLiteral("hook_access_token"), QStringLiteral("give hooks the access token")},
     };
     return keys;
 }
@@ -736,6 +741,21 @@ void readPolicy(GroupReader &reader, const RawGroup &roles, Config *config)
     policy.admins = reader.addresses(QStringLiteral("admins")).value_or(QStringList{});
     policy.alwaysUpdate = reader.boolean(QStringLiteral("always_update")).value_or(false);
     policy.refusalHelp = reader.string(QStringLiteral("refusal_help")).value_or(QString()).left(500);
+    for (const auto &[key, target] : {std::pair{QStringLiteral("pre_signin"), &policy.preSignin}, std::pair{QStringLiteral("on_signin"), &policy.onSignin},
+                                      std::pair{QStringLiteral("on_signout"), &policy.onSignout}}) {
+        // Split on whitespace like a command line without a shell: no quoting, no expansion.
+        const auto text = reader.string(key);
+        if (!text || text->isEmpty())
+            continue;
+        const QStringList command = text->split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts);
+        const QFileInfo program(command.first());
+        if (!program.isAbsolute() || !program.isFile() || !program.isExecutable())
+            reader.error(key, QStringLiteral("'%1' is not an executable file given by its absolute path").arg(command.first().left(200)));
+        else
+            *target = command;
+    }
+    policy.hookTimeout = reader.duration(QStringLiteral("hook_timeout"), 1s, 60s).value_or(policy.hookTimeout);
+    policy.hookAccessToken = reader.boolean(QStringLiteral("hook_access_token")).value_or(false);
 
     // [roles]: each key a Signet role, each value the provider facts that grant it.
     GroupReader rolesReader(roles, RolesGroup, &config->problems);

@@ -43,6 +43,13 @@ struct PolicyConfig {
     // "claim:<name>=<value>"), from [roles].
     QMap<QString, QStringList> roleMap;
     QString refusalHelp; // IT's text or address shown with every refusal
+
+    // Programs IT runs at sign-in and sign-out: an absolute path and its arguments, no shell.
+    QStringList preSignin;  // may veto a sign-in (non-zero exit), fail closed
+    QStringList onSignin;
+    QStringList onSignout;
+    std::chrono::seconds hookTimeout{10};
+    bool hookAccessToken = false; // hand the access token to the hooks (off: they see the identity only)
 };
 
 struct ProviderConfig {

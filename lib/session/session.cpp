@@ -33,6 +33,8 @@ bool Session::end(EndReason reason)
     if (!m_identity.isValid())
         return false;
     const QString provider = m_identity.provider;
+    m_lastIdentity = m_identity;
+    m_lastIdentity.avatar.clear();
     for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
         SecretRedactor::removeSecret(secret);
     m_identity = {};

@@ -34,6 +34,8 @@ public:
     const TokenSet &tokens() const { return m_tokens; }
     const SessionEndpoints &endpoints() const { return m_endpoints; }
     const QJsonObject &claims() const { return m_claims; }
+    // Who the last session was, after it ended (for on_signout).
+    const Identity &lastIdentity() const { return m_lastIdentity; }
 
     static QString reasonName(EndReason reason);
 
@@ -46,6 +48,7 @@ private:
     TokenSet m_tokens;
     SessionEndpoints m_endpoints;
     QJsonObject m_claims;
+    Identity m_lastIdentity;
     QTimer m_expiry;
 };
 
