@@ -62,6 +62,8 @@ after(async () => {
 
 const signIn = (world) => ctl(world, ['signin', 'entra'], { BROWSER: formBrowser, SIGNET_TEST_USER: 'adele@corp.example' });
 const read = (dir, file) => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+// A hook that runs in the background has written its input once the file holds a whole line.
+const written = (dir, file) => waitFor(() => existsSync(path.join(dir, file)) && readFileSync(path.join(dir, file), 'utf8').endsWith('\n'), file);
 
 test('pre_signin allows; it and on_signin get the identity, no token; on_signout gets the reason', async () => {
   plain.mode('allow');
@@ -72,10 +74,10 @@ test('pre_signin allows; it and on_signin get the identity, no token; on_signout
   assert.equal(pre.identity.email, 'adele@corp.example');
   assert.equal(pre.access_token, undefined);
   assert.equal(readFileSync(path.join(plain.dir, 'pre.args'), 'utf8').trim(), '--checking');
-  await waitFor(() => existsSync(path.join(plain.dir, 'on.stdin')), 'on_signin');
+  await written(plain.dir, 'on.stdin');
   assert.equal(read(plain.dir, 'on.stdin').event, 'on_signin');
   assert.equal((await ctl(plain.world, ['signout'])).code, 0);
-  await waitFor(() => existsSync(path.join(plain.dir, 'off.stdin')), 'on_signout');
+  await written(plain.dir, 'off.stdin');
   const off = read(plain.dir, 'off.stdin');
   assert.equal(off.reason, 'user');
   assert.equal(off.identity.account, '3f1c2a6e-8d4b-4c1e-9a2f-5b7d9e0c1a23/b1e7a6c0-1d2e-4f3a-8b9c-0d1e2f3a4b5c');
