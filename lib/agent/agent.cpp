@@ -2,6 +2,7 @@
 
 #include "auth/jwks.h"
 #include "auth/signinattempt.h"
+#include "auth/tokenrefresh.h"
 #include "auth/tokenrevocation.h"
 #include "ipc/ipcserver.h"
 #include "logging/logging.h"
@@ -16,10 +17,14 @@
 #include <QJsonDocument>
 #include <QUrlQuery>
 
+#include <algorithm>
+#include <limits>
+
 namespace Signet {
 
 namespace {
-const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out"), QStringLiteral("policy-changed")};
+const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out"), QStringLiteral("policy-changed"), QStringLiteral("renewed"),
+                               QStringLiteral("attention-needed")};
 const QStringList Capabilities = {QStringLiteral("status"), QStringLiteral("providers"), QStringLiteral("signin"), QStringLiteral("cancel"),
                                   QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar")};
 
@@ -45,11 +50,16 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
     QString problem;
     if (!m_registry.load(&problem))
         qCWarning(lcAgent).noquote() << problem;
+    m_renewTimer.setSingleShot(true);
+    connect(&m_renewTimer, &QTimer::timeout, this, &Agent::renew);
     connect(&m_session, &Session::started, this, [this](const Identity &identity) {
         broadcast(QStringLiteral("signed-in"), {{QStringLiteral("identity"), identity.toJson()}});
     });
     connect(&m_session, &Session::ended, this, [this](const QString &provider, Session::EndReason reason) {
         m_audit.record(QStringLiteral("signout"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
+        m_renewTimer.stop();
+        if (m_refresh)
+            m_refresh->parent()->deleteLater(); // its network manager owns it
         if (!m_config.policy.onSignout.isEmpty()) {
             QJsonObject input{{QStringLiteral("event"), QStringLiteral("on_signout")},
                               {QStringLiteral("reason"), Session::reasonName(reason)},
@@ -170,6 +180,7 @@ QJsonObject Agent::status()
     result.insert(QStringLiteral("provider"), signedIn ? QJsonValue(m_session.identity().provider) : QJsonValue(QJsonValue::Null));
     result.insert(QStringLiteral("expires_at"), signedIn ? QJsonValue(m_session.identity().expiresAt.toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null));
     result.insert(QStringLiteral("expires_in"), signedIn ? QJsonValue(now.secsTo(m_session.identity().expiresAt)) : QJsonValue(QJsonValue::Null));
+    result.insert(QStringLiteral("attention"), signedIn && !m_session.identity().attention.isEmpty() ? QJsonValue(m_session.identity().attention) : QJsonValue(QJsonValue::Null));
     if (signingIn) {
         result.insert(QStringLiteral("signin"), QJsonObject{{QStringLiteral("provider"), m_attempt->provider().id},
                                                             {QStringLiteral("url"), m_attempt->authorizationUrl().isValid() ? QJsonValue(m_attempt->authorizationUrl().toString(QUrl::FullyEncoded)) : QJsonValue(QJsonValue::Null)},
@@ -279,13 +290,7 @@ void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonO
         return;
     }
 
-    auto keys = m_keys.value(providerId);
-    if (!keys.first) {
-        auto *network = new BoundedNetworkAccessManager(provider->httpTimeout, this);
-        network->setExtraCaCertificates(provider->extraCaCertificates);
-        keys = {new JwksCache(provider->displayName, this), network};
-        m_keys.insert(providerId, keys);
-    }
+    const auto keys = keysFor(*provider);
     auto *attempt = new SignInAttempt(*provider, m_config.stateTimeout, m_config.sessionAge, {keys.first, keys.second}, this);
     attempt->setDeviceFlow(device);
     m_attempt = attempt;
@@ -332,6 +337,7 @@ void Agent::reconfigure(const Config &config)
             m_session.end(Session::EndReason::PolicyChanged);
         } else {
             m_session.updateIdentity(identity);
+            scheduleRenewal(); // renew and max_session_age may have changed
         }
     }
     const bool signedIn = m_session.isActive();
@@ -490,8 +496,14 @@ void Agent::completeSignIn(SignInAttempt *attempt, const Identity &identity, con
                                               {QStringLiteral("email_verified"), identity.emailVerified},
                                               {QStringLiteral("roles"), QJsonArray::fromStringList(identity.signetRoles)},
                                               {QStringLiteral("device"), attempt->isDeviceFlow()}});
-    // Start the session first, so a waiter that asks whoami right after the answer sees it.
-    m_session.start(identity, attempt->tokens(), attempt->endpoints(), attempt->claims());
+    // Start the session first, so a waiter that asks whoami right after the answer sees it. A device
+    // sign-in's tokens belong to the device client: renewal must use it.
+    ProviderConfig provider = attempt->provider();
+    if (attempt->isDeviceFlow() && !provider.deviceClientId.isEmpty()) {
+        provider.clientId = provider.deviceClientId;
+        provider.clientSecret = provider.deviceClientSecret;
+    }
+    startSession(identity, attempt->tokens(), attempt->metadata(), attempt->claims(), provider);
     const QJsonObject json = identity.toJson();
     for (const Waiter &waiter : waiters) {
         if (waiter.connection)
@@ -499,6 +511,96 @@ void Agent::completeSignIn(SignInAttempt *attempt, const Identity &identity, con
     }
     runHook(QStringLiteral("on_signin"), m_config.policy.onSignin, hookInput(QStringLiteral("on_signin"), identity, attempt->tokens()));
     releaseAttempt(attempt);
+}
+
+QPair<JwksCache *, QNetworkAccessManager *> Agent::keysFor(const ProviderConfig &provider)
+{
+    auto keys = m_keys.value(provider.id);
+    if (!keys.first) {
+        auto *network = new BoundedNetworkAccessManager(provider.httpTimeout, this);
+        network->setExtraCaCertificates(provider.extraCaCertificates);
+        keys = {new JwksCache(provider.displayName, this), network};
+        m_keys.insert(provider.id, keys);
+    }
+    return keys;
+}
+
+void Agent::startSession(const Identity &identity, const TokenSet &tokens, const ProviderMetadata &metadata, const QJsonObject &claims,
+                         const ProviderConfig &provider)
+{
+    m_sessionProvider = provider;
+    m_sessionMetadata = metadata;
+    m_session.start(identity, tokens, {metadata.revocationEndpoint, metadata.endSessionEndpoint}, claims);
+    scheduleRenewal();
+}
+
+std::chrono::milliseconds Agent::renewalLead() const
+{
+    return std::min<std::chrono::milliseconds>(std::chrono::minutes(5), std::chrono::duration_cast<std::chrono::milliseconds>(m_config.sessionAge) / 4);
+}
+
+void Agent::scheduleRenewal()
+{
+    m_renewTimer.stop();
+    if (!m_session.isActive() || !m_config.renewSilently)
+        return;
+    const Identity &identity = m_session.identity();
+    if (m_session.tokens().refreshToken.isEmpty()) {
+        qCInfo(lcAgent).noquote() << "the session cannot be renewed (no refresh token); it ends at" << identity.expiresAt.toString(Qt::ISODate);
+        return;
+    }
+    // Never past max_session_age after the interactive sign-in: then the person signs in again.
+    if (identity.expiresAt >= identity.signedInAt.addSecs(m_config.maxSessionAge.count()))
+        return;
+    const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt) - renewalLead().count();
+    m_renewTimer.start(int(std::clamp<qint64>(ms, 0, std::numeric_limits<int>::max())));
+}
+
+void Agent::renew()
+{
+    if (!m_session.isActive() || m_refresh)
+        return;
+    const auto keys = keysFor(m_sessionProvider);
+    auto *network = new BoundedNetworkAccessManager(m_sessionProvider.httpTimeout, this);
+    network->setExtraCaCertificates(m_sessionProvider.extraCaCertificates);
+    m_refresh = new TokenRefresh(network, m_sessionProvider, m_sessionMetadata, m_session.tokens(), m_session.claims(), keys.first, network);
+    connect(m_refresh, &TokenRefresh::finished, this, &Agent::onRenewalFinished);
+    qCInfo(lcAgent) << "renewing the session";
+    m_refresh->start();
+}
+
+void Agent::onRenewalFinished()
+{
+    TokenRefresh *refresh = m_refresh;
+    QObject *network = refresh->parent();
+    network->deleteLater();
+    m_refresh.clear();
+    if (!m_session.isActive())
+        return; // signed out meanwhile
+    Identity identity = m_session.identity();
+    if (refresh->error().isError()) {
+        identity.attention = refresh->error().code == SignInError::Code::ProviderUnreachable
+            ? tr("Signet could not renew your session (%1 could not be reached). Check your network; sign in again before it ends.").arg(m_sessionProvider.displayName)
+            : tr("Signet could not renew your session: %1 Sign in again before it ends.").arg(refresh->error().message);
+        m_session.updateIdentity(identity);
+        m_audit.record(QStringLiteral("renewal-failed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("code"), SignInError::codeName(refresh->error().code)}});
+        broadcast(QStringLiteral("attention-needed"), {{QStringLiteral("message"), identity.attention}, {QStringLiteral("identity"), identity.toJson()}});
+        // A network that comes back within the session's time gets another try.
+        if (refresh->error().code == SignInError::Code::ProviderUnreachable) {
+            const qint64 left = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt);
+            const qint64 retry = std::min<qint64>(30'000, left / 2);
+            if (retry > 0)
+                m_renewTimer.start(int(retry));
+        }
+        return;
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    identity.expiresAt = std::min(now.addSecs(m_config.sessionAge.count()), identity.signedInAt.addSecs(m_config.maxSessionAge.count()));
+    identity.attention.clear();
+    m_session.renew(identity, refresh->tokens(), refresh->claims());
+    m_audit.record(QStringLiteral("renewed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("expires_at"), identity.expiresAt.toString(Qt::ISODate)}});
+    broadcast(QStringLiteral("renewed"), {{QStringLiteral("identity"), identity.toJson()}});
+    scheduleRenewal();
 }
 
 void Agent::releaseAttempt(SignInAttempt *attempt)

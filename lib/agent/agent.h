@@ -1,5 +1,6 @@
 #pragma once
 
+#include "auth/discovery.h"
 #include "auth/signinerror.h"
 #include "config/config.h"
 #include "policy/accountregistry.h"
@@ -7,12 +8,13 @@
 #include "policy/policy.h"
 #include "session/session.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QJsonValue>
-#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QPointer>
+#include <QTimer>
 
 #include <memory>
 
@@ -24,6 +26,7 @@ class IpcConnection;
 class JwksCache;
 class IpcServer;
 class SignInAttempt;
+class TokenRefresh;
 
 // The agent's brain: answers the protocol's methods (docs/ipc.md) from the configuration, the
 // running sign-in and the session, and tells subscribers about changes.
@@ -40,6 +43,13 @@ public:
     // A new configuration (SIGHUP, or the files changed): applies from now on; the signed-in
     // identity is checked against the new policy and signed out if it no longer passes.
     void reconfigure(const Config &config);
+
+    // Starts the session (after a sign-in, or when one is restored) and plans its silent renewal.
+    void startSession(const Identity &identity, const TokenSet &tokens, const ProviderMetadata &metadata, const QJsonObject &claims,
+                      const ProviderConfig &provider);
+
+    // Before the session expires by this much, it is renewed: min(5 min, a quarter of session_age).
+    std::chrono::milliseconds renewalLead() const;
     Session *session() { return &m_session; }
 
 private:
@@ -58,6 +68,10 @@ private:
     void releaseAttempt(SignInAttempt *attempt);
     QByteArray hookInput(const QString &event, const Identity &identity, const TokenSet &tokens) const;
     void runHook(const QString &name, const QStringList &command, const QByteArray &input);
+    void scheduleRenewal();
+    void renew();
+    void onRenewalFinished();
+    QPair<JwksCache *, QNetworkAccessManager *> keysFor(const ProviderConfig &provider);
     void signOut(IpcConnection *connection, const QJsonValue &id);
     void broadcast(const QString &event, const QJsonObject &data);
 
@@ -76,6 +90,12 @@ private:
     };
     QPointer<SignInAttempt> m_attempt;
     bool m_completing = false; // the pre_signin hook runs for a finished attempt
+
+    // Renewal of the running session: how to reach its provider, and the job under way.
+    ProviderConfig m_sessionProvider;
+    ProviderMetadata m_sessionMetadata;
+    QTimer m_renewTimer;
+    QPointer<TokenRefresh> m_refresh;
     QList<Waiter> m_waiters;
     QList<QPointer<IpcConnection>> m_connections;
 };

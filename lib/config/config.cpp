@@ -108,6 +108,8 @@ const QList<KeySpec> &generalKeys()
 {
     static const QList<KeySpec> keys = {
         {QStringLiteral("session_age"), QStringLiteral("seconds a sign-in stays valid")},
+        {QStringLiteral("renew"), QStringLiteral("silent or off: renew the session with the refresh token")},
+        {QStringLiteral("max_session_age"), QStringLiteral("seconds after which an interactive sign-in is required")},
         {QStringLiteral("state_timeout"), QStringLiteral("seconds to finish a sign-in in the browser")},
         {QStringLiteral("http_timeout"), QStringLiteral("seconds for each request to a provider")},
         {QStringLiteral("providers"), QStringLiteral("the enabled providers, in order")},
@@ -837,6 +839,15 @@ Config ConfigLoader::load(const ConfigSources &sources)
             reader.warning(it.key(), QStringLiteral("unknown key, ignored; known keys are %1").arg(keyNames(generalKeys()).join(QStringLiteral(", "))));
     }
     config.sessionAge = reader.duration(QStringLiteral("session_age"), 60s, 7 * 24h).value_or(config.sessionAge);
+    config.maxSessionAge = reader.duration(QStringLiteral("max_session_age"), 60s, 90 * 24h).value_or(std::max(config.maxSessionAge, config.sessionAge));
+    if (config.maxSessionAge < config.sessionAge)
+        reader.error(QStringLiteral("max_session_age"), QStringLiteral("is shorter than session_age; make it at least as long"));
+    if (const auto renew = reader.string(QStringLiteral("renew"))) {
+        if (*renew == QLatin1String("silent") || *renew == QLatin1String("off"))
+            config.renewSilently = *renew == QLatin1String("silent");
+        else
+            reader.error(QStringLiteral("renew"), QStringLiteral("'%1' is not silent or off").arg(renew->left(40)));
+    }
     config.stateTimeout = reader.duration(QStringLiteral("state_timeout"), 1s, 1h).value_or(config.stateTimeout);
     config.httpTimeout = reader.duration(QStringLiteral("http_timeout"), 1s, 300s).value_or(config.httpTimeout);
     if (const auto ca = reader.caFile(QStringLiteral("ca_file"))) {

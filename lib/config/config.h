@@ -117,6 +117,10 @@ struct ProviderConfig {
 
 struct Config {
     std::chrono::seconds sessionAge{3600};
+    // Silent renewal with the refresh token before the session expires, up to maxSessionAge after
+    // the interactive sign-in (docs/policy.md).
+    bool renewSilently = true;
+    std::chrono::seconds maxSessionAge{8 * 3600};
     std::chrono::seconds stateTimeout{600};
     std::chrono::seconds httpTimeout{10};
     QString caFile;

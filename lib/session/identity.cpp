@@ -32,6 +32,7 @@ QJsonObject Identity::toJson(const QDateTime &now) const
         {QStringLiteral("has_avatar"), !avatar.isEmpty()},
         {QStringLiteral("roles"), QJsonArray::fromStringList(signetRoles)},
         {QStringLiteral("roles_complete"), rolesComplete},
+        {QStringLiteral("attention"), stringOrNull(attention)},
     };
     // Provider-specific members only where they exist (docs/ipc.md).
     if (!tenantId.isEmpty())

@@ -36,6 +36,8 @@ struct Identity {
     // Signet's own roles (staff, admin, and what [roles] maps), decided by the policy.
     QStringList signetRoles;
     bool rolesComplete = true; // false: a role that depends on a group could not be decided
+    // Set while renewal failed and the session runs out: what the person should do.
+    QString attention;
     QStringList teams;          // GitHub: "org/team-slug"
     QDateTime signedInAt;
     QDateTime expiresAt;

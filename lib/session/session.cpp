@@ -61,6 +61,22 @@ bool Session::isActive()
     return true;
 }
 
+void Session::renew(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims)
+{
+    if (!m_identity.isValid())
+        return;
+    for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken}) {
+        if (secret != tokens.accessToken && secret != tokens.refreshToken && secret != tokens.idToken)
+            SecretRedactor::removeSecret(secret);
+    }
+    m_identity = identity;
+    m_tokens = tokens;
+    m_claims = claims;
+    const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt);
+    m_expiry.start(int(qBound(qint64(0), ms, qint64(60000))));
+    qCInfo(lcSession) << "session renewed for provider" << identity.provider << "until" << identity.expiresAt.toString(Qt::ISODate);
+}
+
 void Session::updateIdentity(const Identity &identity)
 {
     if (m_identity.isValid())

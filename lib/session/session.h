@@ -24,6 +24,8 @@ public:
     void start(const Identity &identity, const TokenSet &tokens, const SessionEndpoints &endpoints = {}, const QJsonObject &claims = {});
     // The same person with what a policy change altered (roles); the session and its expiry go on.
     void updateIdentity(const Identity &identity);
+    // After a renewal: new tokens (the old ones leave the log redactor) and a later expiry.
+    void renew(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims);
     // Ends the session if there is one; returns whether there was.
     bool end(EndReason reason);
 
