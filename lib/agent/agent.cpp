@@ -15,6 +15,7 @@
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QNetworkInformation>
 #include <QUrlQuery>
 
 #include <algorithm>
@@ -52,6 +53,26 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
         qCWarning(lcAgent).noquote() << problem;
     m_renewTimer.setSingleShot(true);
     connect(&m_renewTimer, &QTimer::timeout, this, &Agent::renew);
+    // Timers run on the monotonic clock, which stands still while the machine sleeps: look at the
+    // wall clock every half minute, so a renewal that fell due during a suspend happens right after it.
+    m_wallClockCheck.setInterval(30'000);
+    connect(&m_wallClockCheck, &QTimer::timeout, this, [this] {
+        if (!m_session.isActive() || m_refresh || !m_renewTimer.isActive())
+            return;
+        if (QDateTime::currentDateTimeUtc().msecsTo(m_session.identity().expiresAt) <= renewalLead().count())
+            renew();
+    });
+    m_wallClockCheck.start();
+    // When the network comes back, a renewal that could not reach the provider is tried at once.
+    if (QNetworkInformation::loadDefaultBackend() && QNetworkInformation::instance()) {
+        connect(QNetworkInformation::instance(), &QNetworkInformation::reachabilityChanged, this, [this](QNetworkInformation::Reachability reachability) {
+            if (reachability == QNetworkInformation::Reachability::Online && m_session.isActive() && !m_refresh && !m_session.identity().attention.isEmpty()
+                && m_renewTimer.isActive()) {
+                qCInfo(lcAgent) << "the network is back: renewing now";
+                renew();
+            }
+        });
+    }
     connect(&m_session, &Session::started, this, [this](const Identity &identity) {
         broadcast(QStringLiteral("signed-in"), {{QStringLiteral("identity"), identity.toJson()}});
     });

@@ -95,6 +95,7 @@ private:
     ProviderConfig m_sessionProvider;
     ProviderMetadata m_sessionMetadata;
     QTimer m_renewTimer;
+    QTimer m_wallClockCheck;
     QPointer<TokenRefresh> m_refresh;
     QList<Waiter> m_waiters;
     QList<QPointer<IpcConnection>> m_connections;

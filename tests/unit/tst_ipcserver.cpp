@@ -387,7 +387,7 @@ private Q_SLOTS:
         client.send(1, QStringLiteral("subscribe"), {{QStringLiteral("events"), QJsonArray{QStringLiteral("signed-out"), QStringLiteral("bogus")}}});
         QCOMPARE(client.response(1).value(QLatin1String("result")).toObject().value(QLatin1String("events")).toArray(), QJsonArray{QStringLiteral("signed-out")});
         client.send(2, QStringLiteral("subscribe"));
-        QCOMPARE(client.response(2).value(QLatin1String("result")).toObject().value(QLatin1String("events")).toArray().size(), 3);
+        QCOMPARE(client.response(2).value(QLatin1String("result")).toObject().value(QLatin1String("events")).toArray().size(), 5); // signed-in, signed-out, policy-changed, renewed, attention-needed
     }
 
     // A policy change applies to whoever is signed in: roles are recomputed, and someone the new
