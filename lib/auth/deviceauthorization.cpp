@@ -14,19 +14,6 @@ namespace Signet {
 
 namespace {
 const QByteArray DeviceCodeGrant = "urn:ietf:params:oauth:grant-type:device_code";
-
-// application/x-www-form-urlencoded, every value encoded exactly once ('+' included).
-QByteArray formBody(const QList<QPair<QByteArray, QString>> &fields)
-{
-    QByteArray body;
-    for (const auto &[name, value] : fields) {
-        if (!body.isEmpty())
-            body += '&';
-        body += name + '=' + QUrl::toPercentEncoding(value);
-    }
-    return body;
-}
-
 } // namespace
 
 DeviceAuthorization::DeviceAuthorization(QNetworkAccessManager *network, const Request &request, QObject *parent)
@@ -49,10 +36,7 @@ DeviceAuthorization::~DeviceAuthorization()
 
 void DeviceAuthorization::start()
 {
-    QNetworkRequest request(m_request.deviceAuthorizationEndpoint);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
-    QList<QPair<QByteArray, QString>> fields{{"client_id", m_request.clientId}, {"scope", m_request.scopes.join(QLatin1Char(' '))}};
-    m_reply = m_network->post(request, formBody(fields));
+    m_reply = postForm(m_network, m_request.deviceAuthorizationEndpoint, {{"client_id", m_request.clientId}, {"scope", m_request.scopes.join(QLatin1Char(' '))}});
     connect(m_reply, &QNetworkReply::finished, this, &DeviceAuthorization::onCodeFinished);
     qCInfo(lcAuth).noquote() << "device sign-in started with" << m_request.providerName;
 }
@@ -126,12 +110,9 @@ void DeviceAuthorization::poll()
     if (m_finished)
         return;
     ++m_polls;
-    QNetworkRequest request(m_request.tokenEndpoint);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
-    QList<QPair<QByteArray, QString>> fields{{"grant_type", QString::fromLatin1(DeviceCodeGrant)}, {"device_code", m_deviceCode}, {"client_id", m_request.clientId}};
-    if (!m_request.clientSecret.isEmpty())
-        fields.append({"client_secret", m_request.clientSecret});
-    m_reply = m_network->post(request, formBody(fields));
+    m_reply = postForm(m_network, m_request.tokenEndpoint,
+                       {{"grant_type", QString::fromLatin1(DeviceCodeGrant)}, {"device_code", m_deviceCode}, {"client_id", m_request.clientId},
+                        {"client_secret", m_request.clientSecret}});
     connect(m_reply, &QNetworkReply::finished, this, &DeviceAuthorization::onPollFinished);
 }
 

@@ -34,13 +34,9 @@ void TokenRefresh::start()
         QMetaObject::invokeMethod(this, &TokenRefresh::finished, Qt::QueuedConnection);
         return;
     }
-    QByteArray body = "grant_type=refresh_token&refresh_token=" + QUrl::toPercentEncoding(m_current.refreshToken)
-        + "&client_id=" + QUrl::toPercentEncoding(m_provider.clientId);
-    if (!m_provider.clientSecret.isEmpty())
-        body += "&client_secret=" + QUrl::toPercentEncoding(m_provider.clientSecret);
-    QNetworkRequest request(m_metadata.tokenEndpoint);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
-    m_reply = m_network->post(request, body);
+    m_reply = postForm(m_network, m_metadata.tokenEndpoint,
+                       {{"grant_type", QStringLiteral("refresh_token")}, {"refresh_token", m_current.refreshToken}, {"client_id", m_provider.clientId},
+                        {"client_secret", m_provider.clientSecret}});
     connect(m_reply, &QNetworkReply::finished, this, &TokenRefresh::onReplyFinished);
 }
 

@@ -56,13 +56,11 @@ void TokenRevocation::start()
     } else {
         // RFC 7009 §2.1: the refresh token ends the whole grant where there is one.
         const bool refresh = !m_tokens.refreshToken.isEmpty();
-        QByteArray body = "token=" + QUrl::toPercentEncoding(refresh ? m_tokens.refreshToken : m_tokens.accessToken)
-            + "&token_type_hint=" + (refresh ? "refresh_token" : "access_token") + "&client_id=" + QUrl::toPercentEncoding(m_provider.clientId);
-        if (!m_provider.clientSecret.isEmpty())
-            body += "&client_secret=" + QUrl::toPercentEncoding(m_provider.clientSecret);
-        QNetworkRequest request(m_endpoints.revocation);
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
-        m_reply = m_network->post(request, body);
+        m_reply = postForm(m_network, m_endpoints.revocation,
+                           {{"token", refresh ? m_tokens.refreshToken : m_tokens.accessToken},
+                            {"token_type_hint", refresh ? QStringLiteral("refresh_token") : QStringLiteral("access_token")},
+                            {"client_id", m_provider.clientId},
+                            {"client_secret", m_provider.clientSecret}});
     }
     connect(m_reply, &QNetworkReply::finished, this, &TokenRevocation::onFinished);
 }

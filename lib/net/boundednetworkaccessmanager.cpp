@@ -70,6 +70,21 @@ QNetworkReply *BoundedNetworkAccessManager::createRequest(Operation op, const QN
     return reply;
 }
 
+QNetworkReply *postForm(QNetworkAccessManager *network, const QUrl &url, const QList<QPair<QByteArray, QString>> &fields)
+{
+    QByteArray body;
+    for (const auto &[name, value] : fields) {
+        if (value.isEmpty())
+            continue;
+        if (!body.isEmpty())
+            body += '&';
+        body += name + '=' + QUrl::toPercentEncoding(value);
+    }
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
+    return network->post(request, body);
+}
+
 JsonResponse JsonResponse::fromReply(QNetworkReply *reply, Shape expected)
 {
     JsonResponse response;

@@ -33,6 +33,10 @@ private:
     QList<QSslCertificate> m_extraCaCertificates;
 };
 
+// POSTs an application/x-www-form-urlencoded body, every value percent-encoded exactly once ('+'
+// and '%' included: QUrlQuery would leave them alone). Fields with an empty value are left out.
+QNetworkReply *postForm(QNetworkAccessManager *network, const QUrl &url, const QList<QPair<QByteArray, QString>> &fields);
+
 // What came back from a request that should answer JSON, with failures sorted into the kinds a
 // person can act on. Never contains the request's URL query or body (they can hold secrets).
 struct JsonResponse {

@@ -21,9 +21,7 @@ void Session::start(const Identity &identity, const TokenSet &tokens, const Sess
     m_tokens = tokens;
     m_endpoints = endpoints;
     m_claims = claims;
-    const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt);
-    // Re-check at least every minute so a late timer cannot keep an expired identity alive long.
-    m_expiry.start(int(qBound(qint64(0), ms, qint64(60000))));
+    armExpiry();
     qCInfo(lcSession) << "session started for provider" << identity.provider << "until" << identity.expiresAt.toString(Qt::ISODate);
     Q_EMIT started(m_identity);
 }
@@ -72,9 +70,15 @@ void Session::renew(const Identity &identity, const TokenSet &tokens, const QJso
     m_identity = identity;
     m_tokens = tokens;
     m_claims = claims;
-    const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt);
-    m_expiry.start(int(qBound(qint64(0), ms, qint64(60000))));
+    armExpiry();
     qCInfo(lcSession) << "session renewed for provider" << identity.provider << "until" << identity.expiresAt.toString(Qt::ISODate);
+}
+
+void Session::armExpiry()
+{
+    const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(m_identity.expiresAt);
+    // Re-check at least every minute so a late timer cannot keep an expired identity alive long.
+    m_expiry.start(int(qBound(qint64(0), ms, qint64(60000))));
 }
 
 void Session::updateIdentity(const Identity &identity)

@@ -46,6 +46,8 @@ Q_SIGNALS:
     void ended(const QString &provider, Signet::Session::EndReason reason);
 
 private:
+    void armExpiry();
+
     Identity m_identity;
     TokenSet m_tokens;
     SessionEndpoints m_endpoints;

@@ -14,6 +14,7 @@
 #include "fuzzsupport.h"
 
 #include "config/config.h"
+#include "net/wellformed.h"
 
 #include <QDir>
 #include <QFile>
@@ -53,20 +54,12 @@ bool oneLine(const QString &value)
     return !value.contains(QLatin1Char('\n')) && !value.contains(QLatin1Char('\r'));
 }
 
-bool isLoopback(const QString &host)
-{
-    if (host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0)
-        return true;
-    const QHostAddress address(host);
-    return !address.isNull() && address.isLoopback();
-}
-
 // What an endpoint URL must be when the loader accepted it.
 bool acceptableUrl(const QUrl &url)
 {
     if (!url.isValid() || url.host().isEmpty() || url.hasQuery() || url.hasFragment() || !url.userInfo().isEmpty())
         return false;
-    return url.scheme() == QLatin1String("https") || (url.scheme() == QLatin1String("http") && isLoopback(url.host()));
+    return url.scheme() == QLatin1String("https") || (url.scheme() == QLatin1String("http") && Signet::isLoopbackHost(url.host()));
 }
 
 } // namespace
