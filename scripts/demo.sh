@@ -41,7 +41,13 @@ issuer=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv
 }
 sed "s|@ISSUER@|$issuer|" resources/demo/signet.conf.in >"$demo/signet.conf"
 
-"$build/app/agent/signet-agent" --config "$demo/signet.conf" 2>"$demo/agent.log" &
+# The agent keeps the session in the keychain: the desktop's, or — without a session bus (a server,
+# an SSH login) — a throwaway gnome-keyring of its own.
+if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+  "$build/app/agent/signet-agent" --config "$demo/signet.conf" 2>"$demo/agent.log" &
+else
+  bash scripts/with-keyring.sh "$build/app/agent/signet-agent" --config "$demo/signet.conf" 2>"$demo/agent.log" &
+fi
 pids+=($!)
 signetctl=$root/$build/app/signetctl/signetctl
 for _ in $(seq 100); do "$signetctl" status >/dev/null 2>&1 && break; sleep 0.1; done

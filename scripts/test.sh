@@ -28,7 +28,9 @@ cmake --build "$build" --parallel "$(nproc)"
 stage_done
 
 stage "tests"
-ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@"
+# Under a private session bus with a real, throwaway Secret Service (gnome-keyring): the agents
+# keep their sessions in it.
+bash scripts/with-keyring.sh ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@"
 stage_done
 
 # The parsers under libFuzzer (clang, ASan + UBSan), briefly: SIGNET_FUZZ_SECONDS per target.

@@ -6,6 +6,8 @@
 #include "ipc/ipcserver.h"
 #include "logging/logging.h"
 #include "logging/secretredactor.h"
+#include "policy/accountregistry.h"
+#include "store/sessionstore.h"
 
 #include "signet-version.h"
 
@@ -138,8 +140,12 @@ int main(int argc, char *argv[])
         return 1;
     }
 
+    // The keychain keeps the session across restarts (declared first: it outlives the agent).
+    Signet::SessionStore store(Signet::AccountRegistry::defaultStateDirectory());
     Signet::Agent agent(config);
+    agent.setSessionStore(&store);
     agent.serve(&server);
+    agent.restoreSession();
     // Policy applies without a restart: on SIGHUP, and when the files change.
     const auto reload = [&agent, sources] { agent.reconfigure(Signet::ConfigLoader::load(sources)); };
     handleSignals(&app, reload);

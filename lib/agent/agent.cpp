@@ -8,6 +8,7 @@
 #include "logging/logging.h"
 #include "logging/secretredactor.h"
 #include "policy/hook.h"
+#include "store/sessionstore.h"
 #include "net/boundednetworkaccessmanager.h"
 
 #include "signet-version.h"
@@ -81,6 +82,8 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
         m_renewTimer.stop();
         if (m_refresh)
             m_refresh->parent()->deleteLater(); // its network manager owns it
+        if (m_store)
+            m_store->clear(); // every stored secret of the session goes with it
         if (!m_config.policy.onSignout.isEmpty()) {
             QJsonObject input{{QStringLiteral("event"), QStringLiteral("on_signout")},
                               {QStringLiteral("reason"), Session::reasonName(reason)},
@@ -510,6 +513,39 @@ void Agent::refuseSignIn(SignInAttempt *attempt, const Identity &identity, const
 
 void Agent::completeSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters)
 {
+    // A device sign-in's tokens belong to the device client: renewal must use it.
+    ProviderConfig provider = attempt->provider();
+    if (attempt->isDeviceFlow() && !provider.deviceClientId.isEmpty()) {
+        provider.clientId = provider.deviceClientId;
+        provider.clientSecret = provider.deviceClientSecret;
+    }
+    if (!m_store) {
+        startSignedIn(attempt, identity, provider, waiters);
+        return;
+    }
+    // The tokens go to the keychain before anyone hears of the sign-in.
+    m_completing = true;
+    QPointer<SignInAttempt> guard(attempt);
+    m_store->save({identity, attempt->tokens(), attempt->metadata(), attempt->claims(), provider.clientId},
+                  [this, guard, identity, provider, waiters](const Keychain::Result &result) {
+                      m_completing = false;
+                      if (!guard)
+                          return;
+                      if (!result.ok() && m_config.requireKeychain) {
+                          m_audit.record(QStringLiteral("signin-failed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("code"), QStringLiteral("keychain_error")}});
+                          guard->forgetTokens();
+                          answerWithError(waiters, {SignInError::Code::KeychainError, result.message});
+                          releaseAttempt(guard);
+                          return;
+                      }
+                      if (!result.ok())
+                          qCWarning(lcAgent).noquote() << "the session lives in memory only (require_keychain = false):" << result.message;
+                      startSignedIn(guard, identity, provider, waiters);
+                  });
+}
+
+void Agent::startSignedIn(SignInAttempt *attempt, const Identity &identity, const ProviderConfig &provider, const QList<Waiter> &waiters)
+{
     m_audit.record(QStringLiteral("signin"), {{QStringLiteral("provider"), identity.provider},
                                               {QStringLiteral("issuer"), identity.issuer},
                                               {QStringLiteral("account"), identity.accountKey.isEmpty() ? identity.subject : identity.accountKey},
@@ -517,13 +553,7 @@ void Agent::completeSignIn(SignInAttempt *attempt, const Identity &identity, con
                                               {QStringLiteral("email_verified"), identity.emailVerified},
                                               {QStringLiteral("roles"), QJsonArray::fromStringList(identity.signetRoles)},
                                               {QStringLiteral("device"), attempt->isDeviceFlow()}});
-    // Start the session first, so a waiter that asks whoami right after the answer sees it. A device
-    // sign-in's tokens belong to the device client: renewal must use it.
-    ProviderConfig provider = attempt->provider();
-    if (attempt->isDeviceFlow() && !provider.deviceClientId.isEmpty()) {
-        provider.clientId = provider.deviceClientId;
-        provider.clientSecret = provider.deviceClientSecret;
-    }
+    // Start the session first, so a waiter that asks whoami right after the answer sees it.
     startSession(identity, attempt->tokens(), attempt->metadata(), attempt->claims(), provider);
     const QJsonObject json = identity.toJson();
     for (const Waiter &waiter : waiters) {
@@ -532,6 +562,44 @@ void Agent::completeSignIn(SignInAttempt *attempt, const Identity &identity, con
     }
     runHook(QStringLiteral("on_signin"), m_config.policy.onSignin, hookInput(QStringLiteral("on_signin"), identity, attempt->tokens()));
     releaseAttempt(attempt);
+}
+
+void Agent::restoreSession()
+{
+    if (!m_store)
+        return;
+    m_store->load([this](const Keychain::Result &result, const SessionStore::Stored &stored) {
+        if (!result.ok()) {
+            if (result.error != Keychain::Error::NotFound)
+                qCWarning(lcAgent).noquote() << "could not restore the session:" << result.message;
+            return;
+        }
+        if (m_session.isActive() || m_attempt)
+            return; // someone signed in meanwhile
+        const ProviderConfig *configured = m_config.provider(stored.identity.provider);
+        Identity identity = stored.identity;
+        const QString why = !configured                                                   ? QStringLiteral("its provider is no longer configured")
+            : identity.expiresAt <= QDateTime::currentDateTimeUtc()                       ? QStringLiteral("it expired")
+            : m_policy->recheck(*configured, stored.claims, &identity).isError() ? QStringLiteral("the policy no longer admits it")
+                                                                                           : QString();
+        if (!why.isEmpty()) {
+            qCInfo(lcAgent).noquote() << "the stored session was not restored:" << why;
+            m_store->clear();
+            return;
+        }
+        ProviderConfig provider = *configured;
+        if (!stored.clientId.isEmpty() && stored.clientId == provider.deviceClientId) {
+            provider.clientId = provider.deviceClientId;
+            provider.clientSecret = provider.deviceClientSecret;
+        }
+        qCInfo(lcAgent).noquote() << "restored the session of provider" << identity.provider;
+        m_audit.record(QStringLiteral("restored"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("expires_at"), identity.expiresAt.toString(Qt::ISODate)}});
+        startSession(identity, stored.tokens, stored.metadata, stored.claims, provider);
+        // An access token that expired while the agent was away is renewed now (no network: the
+        // session stays, with attention, and is retried).
+        if (m_config.renewSilently && stored.tokens.accessTokenExpiresAt.isValid() && stored.tokens.accessTokenExpiresAt <= QDateTime::currentDateTimeUtc())
+            renew();
+    });
 }
 
 QPair<JwksCache *, QNetworkAccessManager *> Agent::keysFor(const ProviderConfig &provider)
@@ -618,7 +686,25 @@ void Agent::onRenewalFinished()
     const QDateTime now = QDateTime::currentDateTimeUtc();
     identity.expiresAt = std::min(now.addSecs(m_config.sessionAge.count()), identity.signedInAt.addSecs(m_config.maxSessionAge.count()));
     identity.attention.clear();
-    m_session.renew(identity, refresh->tokens(), refresh->claims());
+    const TokenSet tokens = refresh->tokens();
+    const QJsonObject claims = refresh->claims();
+    if (m_store) {
+        // Rotation: the new refresh token is in the keychain before anything is done with it.
+        m_store->save({identity, tokens, m_sessionMetadata, claims, m_sessionProvider.clientId}, [this, identity, tokens, claims](const Keychain::Result &result) {
+            if (!result.ok())
+                qCWarning(lcAgent).noquote() << "the renewed tokens could not be stored; they live in memory only:" << result.message;
+            applyRenewal(identity, tokens, claims);
+        });
+        return;
+    }
+    applyRenewal(identity, tokens, claims);
+}
+
+void Agent::applyRenewal(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims)
+{
+    if (!m_session.isActive())
+        return;
+    m_session.renew(identity, tokens, claims);
     m_audit.record(QStringLiteral("renewed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("expires_at"), identity.expiresAt.toString(Qt::ISODate)}});
     broadcast(QStringLiteral("renewed"), {{QStringLiteral("identity"), identity.toJson()}});
     scheduleRenewal();

@@ -27,6 +27,7 @@ class JwksCache;
 class IpcServer;
 class SignInAttempt;
 class TokenRefresh;
+class SessionStore;
 
 // The agent's brain: answers the protocol's methods (docs/ipc.md) from the configuration, the
 // running sign-in and the session, and tells subscribers about changes.
@@ -43,6 +44,13 @@ public:
     // A new configuration (SIGHUP, or the files changed): applies from now on; the signed-in
     // identity is checked against the new policy and signed out if it no longer passes.
     void reconfigure(const Config &config);
+
+    // Keeps sessions across restarts (the keychain). Without one, sessions live in memory only. The
+    // store must outlive the agent.
+    void setSessionStore(SessionStore *store) { m_store = store; }
+    // Brings back the stored session, if any (at start): re-checked against the policy, renewed at
+    // once if its access token expired, never a crash when the entry is missing or broken.
+    void restoreSession();
 
     // Starts the session (after a sign-in, or when one is restored) and plans its silent renewal.
     void startSession(const Identity &identity, const TokenSet &tokens, const ProviderMetadata &metadata, const QJsonObject &claims,
@@ -65,6 +73,8 @@ private:
     void answerWithError(const QList<Waiter> &waiters, const SignInError &error);
     void refuseSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters, const SignInError &refused);
     void completeSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters);
+    void startSignedIn(SignInAttempt *attempt, const Identity &identity, const ProviderConfig &provider, const QList<Waiter> &waiters);
+    void applyRenewal(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims);
     void releaseAttempt(SignInAttempt *attempt);
     QByteArray hookInput(const QString &event, const Identity &identity, const TokenSet &tokens) const;
     void runHook(const QString &name, const QStringList &command, const QByteArray &input);
@@ -97,6 +107,7 @@ private:
     QTimer m_renewTimer;
     QTimer m_wallClockCheck;
     QPointer<TokenRefresh> m_refresh;
+    SessionStore *m_store = nullptr; // owned by whoever set it; outlives the agent
     QList<Waiter> m_waiters;
     QList<QPointer<IpcConnection>> m_connections;
 };

@@ -13,6 +13,7 @@ QString SignInError::codeName(Code code)
     case Code::ProviderUnreachable: return QStringLiteral("provider_unreachable");
     case Code::ConfigError: return QStringLiteral("config_error");
     case Code::PolicyRefused: return QStringLiteral("policy_refused");
+    case Code::KeychainError: return QStringLiteral("keychain_error");
     case Code::Internal: return QStringLiteral("internal");
     }
     return QStringLiteral("internal");

@@ -17,6 +17,7 @@ struct SignInError {
         ProviderUnreachable, // network failure, TLS failure or timeout talking to the provider
         ConfigError,         // the configuration does not allow this sign-in
         PolicyRefused,       // the provider vouched for someone this configuration does not admit
+        KeychainError,       // the tokens could not be put in the keychain (and require_keychain is set)
         Internal,            // a local failure (e.g. cannot listen on the loopback interface)
     };
 

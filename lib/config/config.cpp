@@ -109,6 +109,7 @@ const QList<KeySpec> &generalKeys()
     static const QList<KeySpec> keys = {
         {QStringLiteral("session_age"), QStringLiteral("seconds a sign-in stays valid")},
         {QStringLiteral("renew"), QStringLiteral("silent or off: renew the session with the refresh token")},
+        {QStringLiteral("require_keychain"), QStringLiteral("refuse sign-ins when no keychain can hold the tokens")},
         {QStringLiteral("max_session_age"), QStringLiteral("seconds after which an interactive sign-in is required")},
         {QStringLiteral("state_timeout"), QStringLiteral("seconds to finish a sign-in in the browser")},
         {QStringLiteral("http_timeout"), QStringLiteral("seconds for each request to a provider")},
@@ -842,6 +843,7 @@ Config ConfigLoader::load(const ConfigSources &sources)
     config.maxSessionAge = reader.duration(QStringLiteral("max_session_age"), 60s, 90 * 24h).value_or(std::max(config.maxSessionAge, config.sessionAge));
     if (config.maxSessionAge < config.sessionAge)
         reader.error(QStringLiteral("max_session_age"), QStringLiteral("is shorter than session_age; make it at least as long"));
+    config.requireKeychain = reader.boolean(QStringLiteral("require_keychain")).value_or(true);
     if (const auto renew = reader.string(QStringLiteral("renew"))) {
         if (*renew == QLatin1String("silent") || *renew == QLatin1String("off"))
             config.renewSilently = *renew == QLatin1String("silent");

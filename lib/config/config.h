@@ -120,6 +120,8 @@ struct Config {
     // Silent renewal with the refresh token before the session expires, up to maxSessionAge after
     // the interactive sign-in (docs/policy.md).
     bool renewSilently = true;
+    // Without a usable keychain, refuse sign-ins (true) or keep the session in memory only (false).
+    bool requireKeychain = true;
     std::chrono::seconds maxSessionAge{8 * 3600};
     std::chrono::seconds stateTimeout{600};
     std::chrono::seconds httpTimeout{10};

@@ -119,6 +119,8 @@ export function makeWorld() {
     XDG_CONFIG_HOME: path.join(root, 'config'),
     XDG_CACHE_HOME: path.join(root, 'cache'),
   };
+  // The session bus of scripts/with-keyring.sh: its throwaway gnome-keyring is the agents' keychain.
+  if (process.env.DBUS_SESSION_BUS_ADDRESS) world.env.DBUS_SESSION_BUS_ADDRESS = process.env.DBUS_SESSION_BUS_ADDRESS;
   return world;
 }
 

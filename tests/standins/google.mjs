@@ -60,6 +60,8 @@ function tokenAnswer(context, response, req, u, audience) {
     body.refresh_token = context.remember(`1//0${randomToken(40)}`);
     context.refreshTokens ??= new Map();
     context.refreshTokens.set(body.refresh_token, body.access_token);
+    context.refreshGrants ??= new Map();
+    context.refreshGrants.set(body.refresh_token, { user: u, scopes: granted });
   }
   send(response, 200, body);
 }
@@ -158,6 +160,17 @@ export const provider = {
         // Desktop clients are issued a secret and exchanges without it were refused (P1; see providers.md).
         if (form.client_secret === undefined) return googleError(response, 400, 'invalid_request', 'client_secret is missing.'), true;
         if (form.client_secret !== CLIENT_SECRET) return googleError(response, 401, 'invalid_client', 'Unauthorized'), true;
+        if (form.grant_type === 'refresh_token') {
+          // N1 "Refreshing an access token": a new access token (and ID token), no new refresh token.
+          const access = context.refreshTokens?.get(form.refresh_token);
+          const grant = access !== undefined ? context.refreshGrants?.get(form.refresh_token) : undefined;
+          if (!grant) return googleError(response, 400, 'invalid_grant', 'Token has been expired or revoked.'), true;
+          context.tokens.delete(access);
+          const token = issueAccessToken(context, { user: grant.user, scopes: grant.scopes, prefix: 'ya29.' });
+          context.refreshTokens.set(form.refresh_token, token);
+          send(response, 200, { access_token: token, expires_in: 3599, scope: grant.scopes.join(' '), token_type: 'Bearer' });
+          return true;
+        }
         if (form.grant_type !== 'authorization_code') return googleError(response, 400, 'unsupported_grant_type', 'Invalid grant_type: ' + form.grant_type), true;
         const { entry, problem } = takeCode(context, form.code);
         if (problem) return googleError(response, 400, 'invalid_grant', 'Bad Request'), true;

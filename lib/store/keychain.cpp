@@ -1,0 +1,106 @@
+#include "keychain.h"
+
+#include "logging/logging.h"
+
+#include <QCoreApplication>
+
+#include <qt6keychain/keychain.h>
+
+namespace Signet {
+
+const QString Keychain::Service = QStringLiteral("signet");
+
+namespace {
+Keychain::Result resultOf(QKeychain::Job *job)
+{
+    Keychain::Result result;
+    switch (job->error()) {
+    case QKeychain::NoError:
+        return result;
+    case QKeychain::EntryNotFound:
+        result.error = Keychain::Error::NotFound;
+        break;
+    case QKeychain::AccessDeniedByUser:
+    case QKeychain::AccessDenied:
+        result.error = Keychain::Error::Denied;
+        break;
+    case QKeychain::NoBackendAvailable:
+    case QKeychain::NotImplemented:
+        result.error = Keychain::Error::Unavailable;
+        break;
+    case QKeychain::CouldNotDeleteEntry:
+    case QKeychain::OtherError:
+        // What a missing session bus or Secret Service looks like on Linux (QtKeychain says OtherError):
+        // "Cannot autolaunch D-Bus …", "Could not connect: …", "org.freedesktop.secrets was not provided …".
+        result.error = job->errorString().contains(QLatin1String("D-Bus")) || job->errorString().contains(QLatin1String("Could not connect"))
+                || job->errorString().contains(QLatin1String("org.freedesktop.secrets"))
+            ? Keychain::Error::Unavailable
+            : Keychain::Error::Failed;
+        break;
+    }
+    switch (result.error) {
+    case Keychain::Error::Unavailable:
+        result.message = QCoreApplication::translate("Signet::Keychain", "No keychain is available (%1): install and unlock gnome-keyring or KWallet, or ask IT.").arg(job->errorString());
+        break;
+    case Keychain::Error::Denied:
+        result.message = QCoreApplication::translate("Signet::Keychain", "Access to the keychain was denied (%1). Allow Signet to use it, or ask IT.").arg(job->errorString());
+        break;
+    case Keychain::Error::Failed:
+        result.message = QCoreApplication::translate("Signet::Keychain", "The keychain refused (%1). Unlock it (for example by signing in to the desktop again) and retry.").arg(job->errorString());
+        break;
+    default:
+        result.message = job->errorString();
+        break;
+    }
+    return result;
+}
+} // namespace
+
+Keychain::Keychain(QObject *parent)
+    : QObject(parent)
+{
+}
+
+void Keychain::write(const QString &key, const QByteArray &data, Callback done)
+{
+#ifdef Q_OS_WIN
+    if (data.size() > MaxEntryBytes) {
+        done({Error::Failed, tr("The sign-in is too large for the keychain (%1 bytes; at most %2). Ask IT to reduce the token size (for example fewer groups in the token).")
+                                 .arg(data.size())
+                                 .arg(MaxEntryBytes),
+              {}});
+        return;
+    }
+#endif
+    auto *job = new QKeychain::WritePasswordJob(Service, this);
+    job->setInsecureFallback(false);
+    job->setKey(key);
+    job->setBinaryData(data);
+    connect(job, &QKeychain::Job::finished, this, [done](QKeychain::Job *finished) { done(resultOf(finished)); });
+    job->start();
+}
+
+void Keychain::read(const QString &key, Callback done)
+{
+    auto *job = new QKeychain::ReadPasswordJob(Service, this);
+    job->setInsecureFallback(false);
+    job->setKey(key);
+    connect(job, &QKeychain::Job::finished, this, [done](QKeychain::Job *finished) {
+        Result result = resultOf(finished);
+        if (result.ok())
+            result.data = static_cast<QKeychain::ReadPasswordJob *>(finished)->binaryData();
+        done(result);
+    });
+    job->start();
+}
+
+void Keychain::remove(const QString &key, Callback done)
+{
+    auto *job = new QKeychain::DeletePasswordJob(Service, this);
+    job->setInsecureFallback(false);
+    job->setKey(key);
+    connect(job, &QKeychain::Job::finished, this, [done](QKeychain::Job *finished) { done(resultOf(finished)); });
+    job->start();
+}
+
+} // namespace Signet

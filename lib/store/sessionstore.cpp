@@ -1,0 +1,231 @@
+#include "sessionstore.h"
+
+#include "logging/logging.h"
+#include "logging/secretredactor.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QSaveFile>
+
+namespace Signet {
+
+namespace {
+constexpr int FormatVersion = 1;
+
+QJsonObject identityToRecord(const Identity &i)
+{
+    return {{QStringLiteral("provider"), i.provider}, {QStringLiteral("issuer"), i.issuer}, {QStringLiteral("subject"), i.subject},
+            {QStringLiteral("email"), i.email}, {QStringLiteral("email_verified"), i.emailVerified}, {QStringLiteral("name"), i.name},
+            {QStringLiteral("picture"), i.picture}, {QStringLiteral("account"), i.accountKey}, {QStringLiteral("tenant_id"), i.tenantId},
+            {QStringLiteral("username"), i.username}, {QStringLiteral("hosted_domain"), i.hostedDomain},
+            {QStringLiteral("provider_roles"), QJsonArray::fromStringList(i.roles)}, {QStringLiteral("groups"), QJsonArray::fromStringList(i.groups)},
+            {QStringLiteral("groups_overage"), i.groupsOverage}, {QStringLiteral("organizations"), QJsonArray::fromStringList(i.organizations)},
+            {QStringLiteral("teams"), QJsonArray::fromStringList(i.teams)}, {QStringLiteral("roles"), QJsonArray::fromStringList(i.signetRoles)},
+            {QStringLiteral("roles_complete"), i.rolesComplete}, {QStringLiteral("signed_in_at"), i.signedInAt.toString(Qt::ISODateWithMs)},
+            {QStringLiteral("expires_at"), i.expiresAt.toString(Qt::ISODateWithMs)}};
+}
+
+QStringList strings(const QJsonValue &value)
+{
+    QStringList list;
+    for (const QJsonValue &v : value.toArray())
+        list << v.toString();
+    return list;
+}
+
+Identity identityFromRecord(const QJsonObject &o)
+{
+    Identity i;
+    i.provider = o.value(QLatin1String("provider")).toString();
+    i.issuer = o.value(QLatin1String("issuer")).toString();
+    i.subject = o.value(QLatin1String("subject")).toString();
+    i.email = o.value(QLatin1String("email")).toString();
+    i.emailVerified = o.value(QLatin1String("email_verified")).toBool();
+    i.name = o.value(QLatin1String("name")).toString();
+    i.picture = o.value(QLatin1String("picture")).toString();
+    i.accountKey = o.value(QLatin1String("account")).toString();
+    i.tenantId = o.value(QLatin1String("tenant_id")).toString();
+    i.username = o.value(QLatin1String("username")).toString();
+    i.hostedDomain = o.value(QLatin1String("hosted_domain")).toString();
+    i.roles = strings(o.value(QLatin1String("provider_roles")));
+    i.groups = strings(o.value(QLatin1String("groups")));
+    i.groupsOverage = o.value(QLatin1String("groups_overage")).toBool();
+    i.organizations = strings(o.value(QLatin1String("organizations")));
+    i.teams = strings(o.value(QLatin1String("teams")));
+    i.signetRoles = strings(o.value(QLatin1String("roles")));
+    i.rolesComplete = o.value(QLatin1String("roles_complete")).toBool(true);
+    i.signedInAt = QDateTime::fromString(o.value(QLatin1String("signed_in_at")).toString(), Qt::ISODateWithMs);
+    i.expiresAt = QDateTime::fromString(o.value(QLatin1String("expires_at")).toString(), Qt::ISODateWithMs);
+    return i;
+}
+
+QJsonObject metadataToRecord(const ProviderMetadata &m)
+{
+    return {{QStringLiteral("issuer"), m.issuer.toString()}, {QStringLiteral("token_issuer"), m.tokenIssuer},
+            {QStringLiteral("token_endpoint"), m.tokenEndpoint.toString()}, {QStringLiteral("jwks_uri"), m.jwksUri.toString()},
+            {QStringLiteral("revocation_endpoint"), m.revocationEndpoint.toString()}, {QStringLiteral("end_session_endpoint"), m.endSessionEndpoint.toString()},
+            {QStringLiteral("id_token_signing_alg_values_supported"), QJsonArray::fromStringList(m.idTokenSigningAlgorithms)}};
+}
+
+ProviderMetadata metadataFromRecord(const QJsonObject &o)
+{
+    ProviderMetadata m;
+    m.issuer = QUrl(o.value(QLatin1String("issuer")).toString());
+    m.tokenIssuer = o.value(QLatin1String("token_issuer")).toString();
+    m.tokenEndpoint = QUrl(o.value(QLatin1String("token_endpoint")).toString());
+    m.jwksUri = QUrl(o.value(QLatin1String("jwks_uri")).toString());
+    m.revocationEndpoint = QUrl(o.value(QLatin1String("revocation_endpoint")).toString());
+    m.endSessionEndpoint = QUrl(o.value(QLatin1String("end_session_endpoint")).toString());
+    m.idTokenSigningAlgorithms = strings(o.value(QLatin1String("id_token_signing_alg_values_supported")));
+    return m;
+}
+} // namespace
+
+SessionStore::SessionStore(const QString &stateDirectory, QObject *parent)
+    : QObject(parent)
+    , m_directory(stateDirectory)
+    , m_keychain(this)
+{
+}
+
+QString SessionStore::recordPath() const
+{
+    return QDir(m_directory).filePath(QStringLiteral("session.json"));
+}
+
+QString SessionStore::installationId()
+{
+    // Distinguishes this state directory's entries from any other's in the same keychain.
+    const QString path = QDir(m_directory).filePath(QStringLiteral("installation-id"));
+    QFile file(path);
+    if (file.open(QIODevice::ReadOnly)) {
+        const QByteArray id = file.readAll().trimmed();
+        if (id.size() == 32)
+            return QString::fromLatin1(id);
+    }
+    QDir().mkpath(m_directory);
+    QFile::setPermissions(m_directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QByteArray id(16, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(id.data()), id.size() / 4);
+    QSaveFile out(path);
+    if (out.open(QIODevice::WriteOnly)) {
+        out.write(id.toHex());
+        out.commit();
+    }
+    return QString::fromLatin1(id.toHex());
+}
+
+QString SessionStore::keyFor(const Identity &identity)
+{
+    return installationId() + QLatin1Char('/') + identity.provider + QLatin1Char('/') + (identity.accountKey.isEmpty() ? identity.subject : identity.accountKey);
+}
+
+void SessionStore::save(const Stored &session, Done done)
+{
+    const QString key = keyFor(session.identity);
+    const QByteArray secrets = QJsonDocument(QJsonObject{{QStringLiteral("access_token"), session.tokens.accessToken},
+                                                         {QStringLiteral("refresh_token"), session.tokens.refreshToken},
+                                                         {QStringLiteral("id_token"), session.tokens.idToken}})
+                                   .toJson(QJsonDocument::Compact);
+    QJsonObject record{{QStringLiteral("version"), FormatVersion},
+                       {QStringLiteral("keychain_key"), key},
+                       {QStringLiteral("client_id"), session.clientId},
+                       {QStringLiteral("identity"), identityToRecord(session.identity)},
+                       {QStringLiteral("metadata"), metadataToRecord(session.metadata)},
+                       {QStringLiteral("claims"), session.claims},
+                       {QStringLiteral("access_token_expires_at"), session.tokens.accessTokenExpiresAt.toString(Qt::ISODateWithMs)},
+                       {QStringLiteral("scopes"), QJsonArray::fromStringList(session.tokens.scopes)}};
+    const QString path = recordPath();
+    m_keychain.write(key, secrets, [path, record, done](const Keychain::Result &result) {
+        if (!result.ok()) {
+            done(result);
+            return;
+        }
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly)) {
+            done({Keychain::Error::Failed, tr("Cannot write %1: %2").arg(path, file.errorString()), {}});
+            return;
+        }
+        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        file.write(QJsonDocument(record).toJson(QJsonDocument::Compact));
+        if (!file.commit()) {
+            done({Keychain::Error::Failed, tr("Cannot write %1: %2").arg(path, file.errorString()), {}});
+            return;
+        }
+        done({});
+    });
+}
+
+void SessionStore::load(Loaded done)
+{
+    QFile file(recordPath());
+    if (!file.exists()) {
+        done({Keychain::Error::NotFound, tr("No session is stored."), {}}, {});
+        return;
+    }
+    QJsonObject record;
+    if (file.size() <= 256 * 1024 && file.open(QIODevice::ReadOnly))
+        record = QJsonDocument::fromJson(file.readAll()).object();
+    const QString key = record.value(QLatin1String("keychain_key")).toString();
+    if (record.value(QLatin1String("version")).toInt() != FormatVersion || key.isEmpty()) {
+        qCWarning(lcSession) << "the stored session record is unreadable; starting signed out";
+        clear();
+        done({Keychain::Error::NotFound, tr("The stored session could not be read."), {}}, {});
+        return;
+    }
+    Stored stored;
+    stored.identity = identityFromRecord(record.value(QLatin1String("identity")).toObject());
+    stored.metadata = metadataFromRecord(record.value(QLatin1String("metadata")).toObject());
+    stored.claims = record.value(QLatin1String("claims")).toObject();
+    stored.clientId = record.value(QLatin1String("client_id")).toString();
+    stored.tokens.accessTokenExpiresAt = QDateTime::fromString(record.value(QLatin1String("access_token_expires_at")).toString(), Qt::ISODateWithMs);
+    stored.tokens.scopes = strings(record.value(QLatin1String("scopes")));
+    m_keychain.read(key, [this, stored, done](const Keychain::Result &result) mutable {
+        if (!result.ok()) {
+            if (result.error == Keychain::Error::NotFound)
+                clear(); // the record without its secrets is useless
+            done(result, {});
+            return;
+        }
+        const QJsonObject secrets = QJsonDocument::fromJson(result.data).object();
+        stored.tokens.accessToken = secrets.value(QLatin1String("access_token")).toString();
+        stored.tokens.refreshToken = secrets.value(QLatin1String("refresh_token")).toString();
+        stored.tokens.idToken = secrets.value(QLatin1String("id_token")).toString();
+        if (!stored.identity.isValid() || stored.tokens.accessToken.isEmpty()) {
+            qCWarning(lcSession) << "the stored session is incomplete; starting signed out";
+            clear();
+            done({Keychain::Error::NotFound, tr("The stored session was incomplete."), {}}, {});
+            return;
+        }
+        for (const QString &secret : {stored.tokens.accessToken, stored.tokens.refreshToken, stored.tokens.idToken})
+            SecretRedactor::addSecret(secret);
+        done({}, stored);
+    });
+}
+
+void SessionStore::clear(Done done)
+{
+    QFile file(recordPath());
+    QString key;
+    if (file.open(QIODevice::ReadOnly))
+        key = QJsonDocument::fromJson(file.read(256 * 1024)).object().value(QLatin1String("keychain_key")).toString();
+    file.close();
+    QFile::remove(recordPath());
+    if (key.isEmpty()) {
+        if (done)
+            done({});
+        return;
+    }
+    m_keychain.remove(key, [done](const Keychain::Result &result) {
+        if (!result.ok() && result.error != Keychain::Error::NotFound)
+            qCWarning(lcSession).noquote() << "could not remove the session from the keychain:" << result.message;
+        if (done)
+            done(result);
+    });
+}
+
+} // namespace Signet

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "auth/discovery.h"
+#include "keychain.h"
+#include "session/identity.h"
+
+#include <QJsonObject>
+#include <QObject>
+
+#include <functional>
+
+namespace Signet {
+
+// Keeps the session across agent restarts: the secrets (access, refresh and ID token) as one
+// keychain entry, replaced in one write so old and new tokens never mix; what is not secret (who,
+// until when, the provider's endpoints, the ID token's claims) in $XDG_STATE_HOME/signet/session.json
+// (0600). The keychain entry's key names this installation, the provider and the account.
+class SessionStore : public QObject
+{
+    Q_OBJECT
+public:
+    struct Stored {
+        Identity identity;
+        TokenSet tokens;
+        ProviderMetadata metadata;
+        QJsonObject claims;
+        QString clientId; // the client the tokens belong to (a device client, perhaps)
+    };
+    using Done = std::function<void(const Keychain::Result &)>;
+    using Loaded = std::function<void(const Keychain::Result &, const Stored &)>;
+
+    explicit SessionStore(const QString &stateDirectory, QObject *parent = nullptr);
+
+    // Writes the keychain entry first, then the record. The callback says whether the secrets are
+    // in the keychain.
+    void save(const Stored &session, Done done);
+    // Error::NotFound when there is no stored session (or it is incomplete or unreadable: then it
+    // has been cleared); the caller starts signed out.
+    void load(Loaded done);
+    void clear(Done done = {});
+
+    QString recordPath() const;
+
+private:
+    QString installationId();
+    QString keyFor(const Identity &identity);
+
+    QString m_directory;
+    Keychain m_keychain;
+};
+
+} // namespace Signet
