@@ -15,6 +15,7 @@
 
 #include <QDir>
 #include <QJsonArray>
+#include <QScopeGuard>
 #include <QJsonDocument>
 #include <QNetworkInformation>
 #include <QUrlQuery>
@@ -121,6 +122,16 @@ void Agent::attach(IpcConnection *connection)
 void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QString &method, const QJsonObject &params)
 {
     qCDebug(lcAgent) << "request" << method << "from pid" << connection->peerPid();
+    // While the stored session is being read back, answers about the session would be wrong:
+    // such requests wait (briefly) until it is known.
+    if (m_restoring && method != QLatin1String("hello")) {
+        if (m_pending.size() >= MaxPendingRequests) {
+            connection->sendError(id, QStringLiteral("busy"), tr("The agent is starting; try again in a moment."));
+            return;
+        }
+        m_pending.append({connection, id, method, params});
+        return;
+    }
     if (method == QLatin1String("hello")) {
         QString code, message;
         const QJsonObject result = hello(params, &code, &message);
@@ -564,11 +575,34 @@ void Agent::startSignedIn(SignInAttempt *attempt, const Identity &identity, cons
     releaseAttempt(attempt);
 }
 
+void Agent::finishRestoring()
+{
+    if (!m_restoring)
+        return;
+    m_restoring = false;
+    const auto pending = std::exchange(m_pending, {});
+    for (const PendingRequest &request : pending) {
+        if (request.connection)
+            handle(request.connection, request.id, request.method, request.params);
+    }
+}
+
 void Agent::restoreSession()
 {
     if (!m_store)
         return;
+    m_restoring = true;
+    // A keychain that does not answer (a prompt nobody sees) must not hold the agent: after
+    // RestoreTimeout it starts signed out.
+    QTimer::singleShot(RestoreTimeout, this, [this] {
+        if (m_restoring)
+            qCWarning(lcAgent) << "the keychain did not answer in time; starting signed out";
+        finishRestoring();
+    });
     m_store->load([this](const Keychain::Result &result, const SessionStore::Stored &stored) {
+        const auto done = qScopeGuard([this] { finishRestoring(); });
+        if (!m_restoring)
+            return; // gave up waiting
         if (!result.ok()) {
             if (result.error != Keychain::Error::NotFound)
                 qCWarning(lcAgent).noquote() << "could not restore the session:" << result.message;

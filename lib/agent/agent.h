@@ -16,6 +16,7 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <chrono>
 #include <memory>
 
 class QNetworkAccessManager;
@@ -51,6 +52,8 @@ public:
     // Brings back the stored session, if any (at start): re-checked against the policy, renewed at
     // once if its access token expired, never a crash when the entry is missing or broken.
     void restoreSession();
+    static constexpr std::chrono::milliseconds RestoreTimeout{10'000};
+    static constexpr int MaxPendingRequests = 1000;
 
     // Starts the session (after a sign-in, or when one is restored) and plans its silent renewal.
     void startSession(const Identity &identity, const TokenSet &tokens, const ProviderMetadata &metadata, const QJsonObject &claims,
@@ -75,6 +78,7 @@ private:
     void completeSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters);
     void startSignedIn(SignInAttempt *attempt, const Identity &identity, const ProviderConfig &provider, const QList<Waiter> &waiters);
     void applyRenewal(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims);
+    void finishRestoring();
     void releaseAttempt(SignInAttempt *attempt);
     QByteArray hookInput(const QString &event, const Identity &identity, const TokenSet &tokens) const;
     void runHook(const QString &name, const QStringList &command, const QByteArray &input);
@@ -108,6 +112,14 @@ private:
     QTimer m_wallClockCheck;
     QPointer<TokenRefresh> m_refresh;
     SessionStore *m_store = nullptr; // owned by whoever set it; outlives the agent
+    bool m_restoring = false;
+    struct PendingRequest {
+        QPointer<IpcConnection> connection;
+        QJsonValue id;
+        QString method;
+        QJsonObject params;
+    };
+    QList<PendingRequest> m_pending; // arrived while the stored session was being read
     QList<Waiter> m_waiters;
     QList<QPointer<IpcConnection>> m_connections;
 };
