@@ -27,6 +27,9 @@ typedef struct context {
     int json;
     int no_browser;
     int device;
+    const char **scopes; /* --scope, for token */
+    int scope_count;
+    long min_valid; /* --min-valid, for token; -1: the agent's default */
     const char *socket_path; /* NULL: the default */
     signet_client *client;
 } context;
@@ -796,6 +799,45 @@ static int run_signin(context *ctl, char **args)
     return 0;
 }
 
+/* The one command that prints a secret: the access token, alone, on stdout, for a program to use. */
+static int run_token(context *ctl, char **args)
+{
+    (void)args;
+    json_t *params = json_object();
+    if (ctl->scope_count > 0) {
+        json_t *scopes = json_array();
+        for (int i = 0; i < ctl->scope_count; ++i) {
+            json_t *scope = json_string(ctl->scopes[i]);
+            if (!scope) {
+                json_decref(scopes);
+                json_decref(params);
+                fprintf(stderr, "signetctl: a scope must be UTF-8 text\n");
+                return SIGNET_EXIT_USAGE;
+            }
+            json_array_append_new(scopes, scope);
+        }
+        json_object_set_new(params, "scopes", scopes);
+    }
+    if (ctl->min_valid >= 0)
+        json_object_set_new(params, "min_valid", json_integer(ctl->min_valid));
+    json_t *result;
+    const int status = quick_call(ctl, "token", params, &result);
+    json_decref(params);
+    if (status != 0)
+        return status;
+    if (json_only(ctl, result) != 0) {
+        const char *token = string_member(result, "access_token");
+        if (!token) {
+            json_decref(result);
+            fputs("signetctl: the agent sent no access token\n", stderr);
+            return SIGNET_EXIT_FAILURE;
+        }
+        puts(token);
+    }
+    json_decref(result);
+    return 0;
+}
+
 static int run_cancel(context *ctl, char **args)
 {
     (void)args;
@@ -928,6 +970,12 @@ static const command commands[] = {
      "name, type, and whether it can be used (or what to fix in the configuration).\n"
      "With --json, prints {\"providers\": [...]}.\n",
      run_providers},
+    {"token", "[--scope SCOPE]... [--min-valid SECONDS]", 0, "Print an access token for the signed-in identity",
+     "Prints the session's access token on stdout, alone on one line, for a program to use (the only command that\n"
+     "prints a secret). It is valid for at least --min-valid seconds (default 60, at most 3600): the agent renews it\n"
+     "first if needed. --scope (repeatable) names scopes the token must carry; scopes the session was not granted\n"
+     "are refused (exit 5). Exit 3 when nobody is signed in. With --json, prints {\"access_token\", \"expires_in\", ...}.\n",
+     run_token},
     {"whoami", "", 0, "Show who is signed in (exit 3 when nobody is)",
      "Shows the signed-in person: name, e-mail, provider, issuer and subject, and when the session expires.\n"
      "Exits with 3 when nobody is signed in. With --json, prints the identity object.\n",
@@ -1007,6 +1055,7 @@ int main(int argc, char **argv)
        not be cut in half by one of its lines. */
     setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
     context ctl = {0};
+    ctl.min_valid = -1;
     int help = 0, version = 0;
     char **positionals = calloc((size_t)argc + 1, sizeof(*positionals));
     int positional_count = 0;
@@ -1028,6 +1077,27 @@ int main(int argc, char **argv)
             ctl.no_browser = 1;
         } else if (strcmp(argument, "--device") == 0) {
             ctl.device = 1;
+        } else if (strcmp(argument, "--scope") == 0) {
+            if (i + 1 >= argc) {
+                free(positionals);
+                free(ctl.scopes);
+                return usage_error("%s needs a scope.", argument);
+            }
+            if (!ctl.scopes)
+                ctl.scopes = calloc((size_t)argc, sizeof(*ctl.scopes));
+            if (!ctl.scopes) {
+                free(positionals);
+                return SIGNET_EXIT_FAILURE;
+            }
+            ctl.scopes[ctl.scope_count++] = argv[++i];
+        } else if (strcmp(argument, "--min-valid") == 0) {
+            char *end = NULL;
+            if (i + 1 >= argc || (errno = 0, ctl.min_valid = strtol(argv[i + 1], &end, 10), errno != 0 || *end != '\0' || end == argv[i + 1] || ctl.min_valid < 0 || ctl.min_valid > 3600)) {
+                free(positionals);
+                free(ctl.scopes);
+                return usage_error("%s needs a number of seconds from 0 to 3600.", argument);
+            }
+            ++i;
         } else if (strcmp(argument, "--socket") == 0) {
             if (i + 1 >= argc) {
                 free(positionals);
@@ -1058,7 +1128,7 @@ int main(int argc, char **argv)
         } else {
             fputs("signetctl: no command given.\n\n", stderr);
             fputs("Usage: signetctl [--json] [--socket PATH] <command> [<arguments>]\n"
-                  "Commands: status, providers, whoami, signin, cancel, signout, watch, help.\n"
+                  "Commands: status, providers, whoami, token, signin, cancel, signout, watch, help.\n"
                   "Run 'signetctl --help' for details.\n",
                   stderr);
             status = SIGNET_EXIT_USAGE;
@@ -1097,6 +1167,10 @@ int main(int argc, char **argv)
         status = usage_error("%s goes with 'signin' only.", ctl.device ? "--device" : "--no-browser");
         goto done;
     }
+    if ((ctl.scope_count > 0 || ctl.min_valid >= 0) && strcmp(cmd->name, "token") != 0) {
+        status = usage_error("%s go with 'token' only.", "--scope and --min-valid");
+        goto done;
+    }
     if (ctl.no_browser && ctl.device) {
         status = usage_error("%s: a device sign-in opens no browser anyway.", "--no-browser and --device");
         goto done;
@@ -1106,6 +1180,7 @@ int main(int argc, char **argv)
 done:
     signet_client_close(ctl.client);
     free(positionals);
+    free(ctl.scopes);
     /* A full disk or a closed pipe must not pass for success in a script. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "signetctl: cannot write the output: %s\n", strerror(errno));

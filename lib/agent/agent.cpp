@@ -29,7 +29,7 @@ namespace {
 const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out"), QStringLiteral("policy-changed"), QStringLiteral("renewed"),
                                QStringLiteral("attention-needed")};
 const QStringList Capabilities = {QStringLiteral("status"), QStringLiteral("providers"), QStringLiteral("signin"), QStringLiteral("cancel"),
-                                  QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar")};
+                                  QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar"), QStringLiteral("token")};
 
 QJsonObject problemToJson(const ConfigProblem &problem)
 {
@@ -59,7 +59,7 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
     // wall clock every half minute, so a renewal that fell due during a suspend happens right after it.
     m_wallClockCheck.setInterval(30'000);
     connect(&m_wallClockCheck, &QTimer::timeout, this, [this] {
-        if (!m_session.isActive() || m_refresh || !m_renewTimer.isActive())
+        if (!m_session.isActive() || m_renewing || !m_renewTimer.isActive())
             return;
         if (QDateTime::currentDateTimeUtc().msecsTo(m_session.identity().expiresAt) <= renewalLead().count())
             renew();
@@ -68,7 +68,7 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
     // When the network comes back, a renewal that could not reach the provider is tried at once.
     if (QNetworkInformation::loadDefaultBackend() && QNetworkInformation::instance()) {
         connect(QNetworkInformation::instance(), &QNetworkInformation::reachabilityChanged, this, [this](QNetworkInformation::Reachability reachability) {
-            if (reachability == QNetworkInformation::Reachability::Online && m_session.isActive() && !m_refresh && !m_session.identity().attention.isEmpty()
+            if (reachability == QNetworkInformation::Reachability::Online && m_session.isActive() && !m_renewing && !m_session.identity().attention.isEmpty()
                 && m_renewTimer.isActive()) {
                 qCInfo(lcAgent) << "the network is back: renewing now";
                 renew();
@@ -83,8 +83,10 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
         m_renewTimer.stop();
         if (m_refresh)
             m_refresh->parent()->deleteLater(); // its network manager owns it
+        m_renewing = false;
         if (m_store)
             m_store->clear(); // every stored secret of the session goes with it
+        answerTokenWaiters({SignInError::Code::ProviderError, tr("The session ended.")});
         if (!m_config.policy.onSignout.isEmpty()) {
             QJsonObject input{{QStringLiteral("event"), QStringLiteral("on_signout")},
                               {QStringLiteral("reason"), Session::reasonName(reason)},
@@ -157,6 +159,8 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
     } else if (method == QLatin1String("signout")) {
         signOut(connection, id);
+    } else if (method == QLatin1String("token")) {
+        requestToken(connection, id, params);
     } else if (method == QLatin1String("avatar")) {
         if (!m_session.isActive()) {
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in."));
@@ -575,6 +579,77 @@ void Agent::startSignedIn(SignInAttempt *attempt, const Identity &identity, cons
     releaseAttempt(attempt);
 }
 
+QJsonObject Agent::tokenResult() const
+{
+    const TokenSet &tokens = m_session.tokens();
+    const QDateTime expiresAt = tokens.accessTokenExpiresAt;
+    return {{QStringLiteral("access_token"), tokens.accessToken},
+            {QStringLiteral("token_type"), QStringLiteral("Bearer")},
+            {QStringLiteral("scopes"), QJsonArray::fromStringList(tokens.scopes)},
+            {QStringLiteral("expires_at"), expiresAt.isValid() ? QJsonValue(expiresAt.toUTC().toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("expires_in"), expiresAt.isValid() ? QJsonValue(QDateTime::currentDateTimeUtc().secsTo(expiresAt)) : QJsonValue(QJsonValue::Null)}};
+}
+
+void Agent::requestToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params)
+{
+    if (!m_session.isActive()) {
+        connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
+        return;
+    }
+    // Only scopes the session was granted; per-app grants narrow this further (docs/ipc.md).
+    const QJsonValue scopesValue = params.value(QLatin1String("scopes"));
+    if (!scopesValue.isUndefined() && !scopesValue.isArray()) {
+        connection->sendError(id, QStringLiteral("bad_request"), tr("'scopes' must be an array of strings."));
+        return;
+    }
+    QStringList notGranted;
+    for (const QJsonValue &scope : scopesValue.toArray()) {
+        if (!m_session.tokens().scopes.contains(scope.toString()))
+            notGranted << scope.toString().left(100);
+    }
+    if (!notGranted.isEmpty()) {
+        connection->sendError(id, QStringLiteral("not_granted"),
+                              tr("The session has no token for %1 (it holds: %2).").arg(notGranted.join(QStringLiteral(", ")), m_session.tokens().scopes.join(QLatin1Char(' '))));
+        return;
+    }
+    const QJsonValue minValidValue = params.value(QLatin1String("min_valid"));
+    if (!minValidValue.isUndefined() && !minValidValue.isDouble()) {
+        connection->sendError(id, QStringLiteral("bad_request"), tr("'min_valid' must be a number of seconds."));
+        return;
+    }
+    const qint64 minValid = qint64(std::clamp(minValidValue.toDouble(double(DefaultMinValidSeconds)), 0.0, 3600.0));
+    const QDateTime expiresAt = m_session.tokens().accessTokenExpiresAt;
+    if (!expiresAt.isValid() || QDateTime::currentDateTimeUtc().secsTo(expiresAt) >= minValid) {
+        connection->sendResult(id, tokenResult());
+        return;
+    }
+    if (m_session.tokens().refreshToken.isEmpty()) {
+        connection->sendError(id, QStringLiteral("provider_error"),
+                              tr("The access token is valid for less than %1 seconds and this session cannot be renewed (no refresh token). Sign in again.").arg(minValid));
+        return;
+    }
+    // However many apps ask at once: one refresh at the provider, one answer for each.
+    if (m_tokenWaiters.size() >= MaxPendingRequests) {
+        connection->sendError(id, QStringLiteral("busy"), tr("Too many token requests are waiting; try again in a moment."));
+        return;
+    }
+    m_tokenWaiters.append({connection, id});
+    renew();
+}
+
+void Agent::answerTokenWaiters(const SignInError &error)
+{
+    const QList<Waiter> waiters = std::exchange(m_tokenWaiters, {});
+    for (const Waiter &waiter : waiters) {
+        if (!waiter.connection)
+            continue;
+        if (error.isError())
+            waiter.connection->sendError(waiter.id, SignInError::codeName(error.code), error.message);
+        else
+            waiter.connection->sendResult(waiter.id, tokenResult());
+    }
+}
+
 void Agent::finishRestoring()
 {
     if (!m_restoring)
@@ -681,8 +756,11 @@ void Agent::scheduleRenewal()
 
 void Agent::renew()
 {
-    if (!m_session.isActive() || m_refresh)
+    // One renewal at a time, from the request to the provider until the new tokens are in use
+    // (including the keychain write between the two).
+    if (!m_session.isActive() || m_renewing)
         return;
+    m_renewing = true;
     const auto keys = keysFor(m_sessionProvider);
     auto *network = new BoundedNetworkAccessManager(m_sessionProvider.httpTimeout, this);
     network->setExtraCaCertificates(m_sessionProvider.extraCaCertificates);
@@ -698,8 +776,10 @@ void Agent::onRenewalFinished()
     QObject *network = refresh->parent();
     network->deleteLater();
     m_refresh.clear();
-    if (!m_session.isActive())
+    if (!m_session.isActive()) {
+        m_renewing = false;
         return; // signed out meanwhile
+    }
     Identity identity = m_session.identity();
     if (refresh->error().isError()) {
         identity.attention = refresh->error().code == SignInError::Code::ProviderUnreachable
@@ -707,6 +787,8 @@ void Agent::onRenewalFinished()
             : tr("Signet could not renew your session: %1 Sign in again before it ends.").arg(refresh->error().message);
         m_session.updateIdentity(identity);
         m_audit.record(QStringLiteral("renewal-failed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("code"), SignInError::codeName(refresh->error().code)}});
+        m_renewing = false;
+        answerTokenWaiters({refresh->error().code, identity.attention});
         broadcast(QStringLiteral("attention-needed"), {{QStringLiteral("message"), identity.attention}, {QStringLiteral("identity"), identity.toJson()}});
         // A network that comes back within the session's time gets another try.
         if (refresh->error().code == SignInError::Code::ProviderUnreachable) {
@@ -718,7 +800,9 @@ void Agent::onRenewalFinished()
         return;
     }
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    identity.expiresAt = std::min(now.addSecs(m_config.sessionAge.count()), identity.signedInAt.addSecs(m_config.maxSessionAge.count()));
+    // A refresh for an app's token with renew = off refreshes the access token, not the session.
+    if (m_config.renewSilently)
+        identity.expiresAt = std::min(now.addSecs(m_config.sessionAge.count()), identity.signedInAt.addSecs(m_config.maxSessionAge.count()));
     identity.attention.clear();
     const TokenSet tokens = refresh->tokens();
     const QJsonObject claims = refresh->claims();
@@ -736,9 +820,11 @@ void Agent::onRenewalFinished()
 
 void Agent::applyRenewal(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims)
 {
+    m_renewing = false;
     if (!m_session.isActive())
         return;
     m_session.renew(identity, tokens, claims);
+    answerTokenWaiters({});
     m_audit.record(QStringLiteral("renewed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("expires_at"), identity.expiresAt.toString(Qt::ISODate)}});
     broadcast(QStringLiteral("renewed"), {{QStringLiteral("identity"), identity.toJson()}});
     scheduleRenewal();

@@ -54,6 +54,7 @@ public:
     void restoreSession();
     static constexpr std::chrono::milliseconds RestoreTimeout{10'000};
     static constexpr int MaxPendingRequests = 1000;
+    static constexpr qint64 DefaultMinValidSeconds = 60;
 
     // Starts the session (after a sign-in, or when one is restored) and plans its silent renewal.
     void startSession(const Identity &identity, const TokenSet &tokens, const ProviderMetadata &metadata, const QJsonObject &claims,
@@ -79,6 +80,9 @@ private:
     void startSignedIn(SignInAttempt *attempt, const Identity &identity, const ProviderConfig &provider, const QList<Waiter> &waiters);
     void applyRenewal(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims);
     void finishRestoring();
+    void requestToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
+    void answerTokenWaiters(const SignInError &error);
+    QJsonObject tokenResult() const;
     void releaseAttempt(SignInAttempt *attempt);
     QByteArray hookInput(const QString &event, const Identity &identity, const TokenSet &tokens) const;
     void runHook(const QString &name, const QStringList &command, const QByteArray &input);
@@ -111,6 +115,7 @@ private:
     QTimer m_renewTimer;
     QTimer m_wallClockCheck;
     QPointer<TokenRefresh> m_refresh;
+    bool m_renewing = false; // from the refresh request until its tokens are in use
     SessionStore *m_store = nullptr; // owned by whoever set it; outlives the agent
     bool m_restoring = false;
     struct PendingRequest {
@@ -120,6 +125,8 @@ private:
         QJsonObject params;
     };
     QList<PendingRequest> m_pending; // arrived while the stored session was being read
+    // `token` requests waiting for the one refresh under way (however many apps ask at once).
+    QList<Waiter> m_tokenWaiters;
     QList<Waiter> m_waiters;
     QList<QPointer<IpcConnection>> m_connections;
 };

@@ -108,6 +108,7 @@ static const struct {
     {"provider_error", SIGNET_EXIT_PROVIDER_ERROR},
     {"provider_unreachable", SIGNET_EXIT_PROVIDER_ERROR},
     {"policy_refused", SIGNET_EXIT_POLICY_REFUSED},
+    {"not_granted", SIGNET_EXIT_POLICY_REFUSED},
     {"keychain_error", SIGNET_EXIT_KEYCHAIN_ERROR},
     {"config_error", SIGNET_EXIT_CONFIG_ERROR},
     {"internal", SIGNET_EXIT_FAILURE},
