@@ -127,8 +127,10 @@ int main(int argc, char *argv[])
     const Signet::Config config = Signet::ConfigLoader::load(sources);
     if (parser.isSet(checkOption))
         return checkConfig(config);
-    for (const auto &provider : config.providers)
+    for (const auto &provider : config.providers) {
         Signet::SecretRedactor::addSecret(provider.clientSecret);
+        Signet::SecretRedactor::addSecret(provider.deviceClientSecret);
+    }
     if (config.hasGeneralErrors())
         qCWarning(lcAgent) << "the configuration has errors: sign-in is refused until they are fixed (run signet-agent --check-config)";
 

@@ -80,13 +80,10 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
     });
     connect(&m_session, &Session::ended, this, [this](const QString &provider, Session::EndReason reason) {
         m_audit.record(QStringLiteral("signout"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
-        m_renewTimer.stop();
-        if (m_refresh)
-            m_refresh->parent()->deleteLater(); // its network manager owns it
-        m_renewing = false;
+        cancelRenewal(tr("The session ended."));
+        ++m_sessionGeneration;
         if (m_store)
             m_store->clear(); // every stored secret of the session goes with it
-        answerTokenWaiters({SignInError::Code::ProviderError, tr("The session ended.")});
         if (!m_config.policy.onSignout.isEmpty()) {
             QJsonObject input{{QStringLiteral("event"), QStringLiteral("on_signout")},
                               {QStringLiteral("reason"), Session::reasonName(reason)},
@@ -360,8 +357,19 @@ void Agent::reconfigure(const Config &config)
 {
     m_config = config;
     m_policy = std::make_unique<Policy>(config.policy, &m_registry);
-    for (const auto &provider : config.providers)
+    for (const auto &provider : config.providers) {
         SecretRedactor::addSecret(provider.clientSecret);
+        SecretRedactor::addSecret(provider.deviceClientSecret);
+    }
+    // Renewal uses the provider as configured now (a rotated client secret), with the session's client.
+    if (const ProviderConfig *current = config.provider(m_sessionProvider.id); current && m_session.isActive()) {
+        const bool device = !current->deviceClientId.isEmpty() && m_sessionProvider.clientId == current->deviceClientId && current->deviceClientId != current->clientId;
+        m_sessionProvider = *current;
+        if (device) {
+            m_sessionProvider.clientId = current->deviceClientId;
+            m_sessionProvider.clientSecret = current->deviceClientSecret;
+        }
+    }
     qCInfo(lcAgent).noquote() << "configuration reloaded:" << config.allProblems().size() << "problem(s)";
     m_audit.record(QStringLiteral("policy-reloaded"), {{QStringLiteral("ok"), !config.hasGeneralErrors()}, {QStringLiteral("files"), QJsonArray::fromStringList(config.files)}});
 
@@ -394,6 +402,8 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
     const Identity identity = m_session.identity();
     const TokenSet tokens = m_session.tokens();
     const SessionEndpoints endpoints = m_session.endpoints();
+    // The client the tokens were issued to (a device client, perhaps): RFC 7009 §2.1 refuses others.
+    const ProviderConfig sessionProvider = m_sessionProvider;
     m_session.end(Session::EndReason::SignedOut);
 
     QJsonObject result{{QStringLiteral("signed_out"), true}};
@@ -402,18 +412,15 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
     QJsonValue endSession = QJsonValue::Null;
     if (endpoints.endSession.isValid()) {
         QUrl url = endpoints.endSession;
-        const ProviderConfig *provider = m_config.provider(identity.provider);
-        if (provider) {
-            QUrlQuery query(url);
-            query.addQueryItem(QStringLiteral("client_id"), QString::fromLatin1(QUrl::toPercentEncoding(provider->clientId)));
-            url.setQuery(query);
-        }
+        QUrlQuery query(url);
+        query.addQueryItem(QStringLiteral("client_id"), QString::fromLatin1(QUrl::toPercentEncoding(sessionProvider.clientId)));
+        url.setQuery(query);
         endSession = url.toString(QUrl::FullyEncoded);
     }
     result.insert(QStringLiteral("end_session_url"), endSession);
 
-    const ProviderConfig *provider = m_config.provider(identity.provider);
-    if (!provider || !TokenRevocation::isSupported(*provider, endpoints, tokens)) {
+    const ProviderConfig *provider = &sessionProvider;
+    if (sessionProvider.id.isEmpty() || !TokenRevocation::isSupported(*provider, endpoints, tokens)) {
         result.insert(QStringLiteral("revoked"), QJsonValue::Null); // nothing to revoke at this provider
         connection->sendResult(id, result);
         return;
@@ -538,6 +545,10 @@ void Agent::completeSignIn(SignInAttempt *attempt, const Identity &identity, con
         startSignedIn(attempt, identity, provider, waiters);
         return;
     }
+    // One account at a time: the session being replaced ends now — its keychain entry, its
+    // on_signout hook and its audit line go with it — before the new one is stored.
+    if (m_session.isActive())
+        m_session.end(Session::EndReason::SignedOut);
     // The tokens go to the keychain before anyone hears of the sign-in.
     m_completing = true;
     QPointer<SignInAttempt> guard(attempt);
@@ -623,6 +634,13 @@ void Agent::requestToken(IpcConnection *connection, const QJsonValue &id, const 
         connection->sendResult(id, tokenResult());
         return;
     }
+    // A provider whose tokens never live min_valid seconds must not be asked again and again: after a
+    // refresh, the next one for an app waits MinTokenRefreshInterval; meanwhile apps get the token
+    // as it is, with its real expires_in.
+    if (m_lastTokenRefresh.isValid() && m_lastTokenRefresh.elapsed() < MinTokenRefreshIntervalMs && !m_renewing) {
+        connection->sendResult(id, tokenResult());
+        return;
+    }
     if (m_session.tokens().refreshToken.isEmpty()) {
         connection->sendError(id, QStringLiteral("provider_error"),
                               tr("The access token is valid for less than %1 seconds and this session cannot be renewed (no refresh token). Sign in again.").arg(minValid));
@@ -634,6 +652,8 @@ void Agent::requestToken(IpcConnection *connection, const QJsonValue &id, const 
         return;
     }
     m_tokenWaiters.append({connection, id});
+    if (!m_renewing)
+        m_lastTokenRefresh.start();
     renew();
 }
 
@@ -726,6 +746,9 @@ QPair<JwksCache *, QNetworkAccessManager *> Agent::keysFor(const ProviderConfig 
 void Agent::startSession(const Identity &identity, const TokenSet &tokens, const ProviderMetadata &metadata, const QJsonObject &claims,
                          const ProviderConfig &provider)
 {
+    // A renewal of the previous session that is still under way must never land in this one.
+    cancelRenewal(tr("Another sign-in replaced the session."));
+    ++m_sessionGeneration;
     m_sessionProvider = provider;
     m_sessionMetadata = metadata;
     m_session.start(identity, tokens, {metadata.revocationEndpoint, metadata.endSessionEndpoint}, claims);
@@ -754,6 +777,17 @@ void Agent::scheduleRenewal()
     m_renewTimer.start(int(std::clamp<qint64>(ms, 0, std::numeric_limits<int>::max())));
 }
 
+void Agent::cancelRenewal(const QString &why)
+{
+    m_renewTimer.stop();
+    if (m_refresh)
+        m_refresh->parent()->deleteLater(); // its network manager owns it
+    m_refresh.clear();
+    m_renewing = false;
+    if (!m_tokenWaiters.isEmpty())
+        answerTokenWaiters({SignInError::Code::ProviderError, why});
+}
+
 void Agent::renew()
 {
     // One renewal at a time, from the request to the provider until the new tokens are in use
@@ -765,17 +799,19 @@ void Agent::renew()
     auto *network = new BoundedNetworkAccessManager(m_sessionProvider.httpTimeout, this);
     network->setExtraCaCertificates(m_sessionProvider.extraCaCertificates);
     m_refresh = new TokenRefresh(network, m_sessionProvider, m_sessionMetadata, m_session.tokens(), m_session.claims(), keys.first, network);
-    connect(m_refresh, &TokenRefresh::finished, this, &Agent::onRenewalFinished);
+    const quint64 generation = m_sessionGeneration;
+    connect(m_refresh, &TokenRefresh::finished, this, [this, generation, refresh = m_refresh.data()] { onRenewalFinished(refresh, generation); });
     qCInfo(lcAgent) << "renewing the session";
     m_refresh->start();
 }
 
-void Agent::onRenewalFinished()
+void Agent::onRenewalFinished(TokenRefresh *refresh, quint64 generation)
 {
-    TokenRefresh *refresh = m_refresh;
-    QObject *network = refresh->parent();
-    network->deleteLater();
-    m_refresh.clear();
+    refresh->parent()->deleteLater(); // its network manager
+    if (m_refresh == refresh)
+        m_refresh.clear();
+    if (generation != m_sessionGeneration)
+        return; // the result of another session's renewal: dropped
     if (!m_session.isActive()) {
         m_renewing = false;
         return; // signed out meanwhile
@@ -808,11 +844,14 @@ void Agent::onRenewalFinished()
     const QJsonObject claims = refresh->claims();
     if (m_store) {
         // Rotation: the new refresh token is in the keychain before anything is done with it.
-        m_store->save({identity, tokens, m_sessionMetadata, claims, m_sessionProvider.clientId}, [this, identity, tokens, claims](const Keychain::Result &result) {
-            if (!result.ok())
-                qCWarning(lcAgent).noquote() << "the renewed tokens could not be stored; they live in memory only:" << result.message;
-            applyRenewal(identity, tokens, claims);
-        });
+        m_store->save({identity, tokens, m_sessionMetadata, claims, m_sessionProvider.clientId},
+                      [this, identity, tokens, claims, generation](const Keychain::Result &result) {
+                          if (generation != m_sessionGeneration)
+                              return;
+                          if (!result.ok())
+                              qCWarning(lcAgent).noquote() << "the renewed tokens could not be stored; they live in memory only:" << result.message;
+                          applyRenewal(identity, tokens, claims);
+                      });
         return;
     }
     applyRenewal(identity, tokens, claims);

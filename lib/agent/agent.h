@@ -8,6 +8,7 @@
 #include "policy/policy.h"
 #include "session/session.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QJsonObject>
 #include <QJsonValue>
@@ -55,6 +56,7 @@ public:
     static constexpr std::chrono::milliseconds RestoreTimeout{10'000};
     static constexpr int MaxPendingRequests = 1000;
     static constexpr qint64 DefaultMinValidSeconds = 60;
+    static constexpr qint64 MinTokenRefreshIntervalMs = 30'000;
 
     // Starts the session (after a sign-in, or when one is restored) and plans its silent renewal.
     void startSession(const Identity &identity, const TokenSet &tokens, const ProviderMetadata &metadata, const QJsonObject &claims,
@@ -88,7 +90,8 @@ private:
     void runHook(const QString &name, const QStringList &command, const QByteArray &input);
     void scheduleRenewal();
     void renew();
-    void onRenewalFinished();
+    void onRenewalFinished(TokenRefresh *refresh, quint64 generation);
+    void cancelRenewal(const QString &why);
     QPair<JwksCache *, QNetworkAccessManager *> keysFor(const ProviderConfig &provider);
     void signOut(IpcConnection *connection, const QJsonValue &id);
     void broadcast(const QString &event, const QJsonObject &data);
@@ -116,6 +119,8 @@ private:
     QTimer m_wallClockCheck;
     QPointer<TokenRefresh> m_refresh;
     bool m_renewing = false; // from the refresh request until its tokens are in use
+    quint64 m_sessionGeneration = 0; // results of a renewal for an earlier session are dropped
+    QElapsedTimer m_lastTokenRefresh;
     SessionStore *m_store = nullptr; // owned by whoever set it; outlives the agent
     bool m_restoring = false;
     struct PendingRequest {

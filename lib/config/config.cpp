@@ -810,13 +810,28 @@ Config ConfigLoader::load(const ConfigSources &sources)
     auto isLocked = [&](const QString &group, const QString &key) {
         if (group == GeneralGroup)
             return config.lockedKeys.contains(key);
+        // A locked allowed_domains also covers every provider's own allowed_domains, which would
+        // otherwise replace it.
+        if (group.startsWith(ProviderPrefix) && key == QLatin1String("allowed_domains") && config.lockedKeys.contains(key))
+            return true;
         return config.lockedKeys.contains(group) || config.lockedKeys.contains(group + QLatin1Char('/') + key);
     };
+    // While IT locks the policy, a user's file cannot bring in a provider of its own (one pointing at
+    // an identity provider the user runs would vouch for anyone).
+    static const QStringList policyKeys{QStringLiteral("allowed_domains"), QStringLiteral("auto_register"), QStringLiteral("preregistered"),
+                                        QStringLiteral("staff"), QStringLiteral("admins"), QStringLiteral("roles")};
+    const bool policyLocked = std::any_of(policyKeys.cbegin(), policyKeys.cend(), [&](const QString &key) { return config.lockedKeys.contains(key); });
+    const QStringList systemGroups = groups.keys();
 
     if (!sources.userFile.isEmpty()) {
         QMap<QString, RawGroup> user;
         readFile(sources.userFile, sources.userFileRequired, &user, &config.files, &config.problems);
         for (auto group = user.cbegin(); group != user.cend(); ++group) {
+            if (policyLocked && group.key().startsWith(ProviderPrefix) && !systemGroups.contains(group.key())) {
+                config.problems.append({ConfigProblem::Severity::Warning, group.value().isEmpty() ? QString() : group.value().first().file, group.key(), {},
+                                        QStringLiteral("providers cannot be added while the system configuration locks the policy; ignored")});
+                continue;
+            }
             for (auto it = group.value().cbegin(); it != group.value().cend(); ++it) {
                 if (group.key() == GeneralGroup && it.key() == QLatin1String("locked") && !config.lockedKeys.contains(QStringLiteral("locked"))) {
                     config.problems.append({ConfigProblem::Severity::Warning, it.value().file, group.key(), it.key(),

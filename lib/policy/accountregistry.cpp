@@ -38,6 +38,7 @@ QString AccountRegistry::defaultPath()
 bool AccountRegistry::load(QString *problem)
 {
     m_accounts.clear();
+    m_readOnly = false;
     QFile file(m_path);
     if (!file.exists())
         return true;
@@ -54,6 +55,7 @@ bool AccountRegistry::load(QString *problem)
         return setAside(QStringLiteral("is larger than 4 MiB"));
     if (!file.open(QIODevice::ReadOnly)) {
         // Not moved: it may be fine and only unreadable now (permissions); never overwritten either.
+        m_readOnly = true;
         if (problem)
             *problem = QStringLiteral("the account registry %1 cannot be read (%2)").arg(m_path, file.errorString());
         return false;
@@ -87,6 +89,11 @@ bool AccountRegistry::load(QString *problem)
 
 bool AccountRegistry::save(QString *problem) const
 {
+    if (m_readOnly) {
+        if (problem)
+            *problem = QStringLiteral("the account registry %1 could not be read at start; it is not overwritten").arg(m_path);
+        return false;
+    }
     const QString directory = QFileInfo(m_path).absolutePath();
     if (!QFileInfo::exists(directory) && QDir().mkpath(directory))
         QFile::setPermissions(directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);

@@ -52,6 +52,7 @@ private:
 
     QString m_path;
     QHash<QString, RegisteredAccount> m_accounts;
+    bool m_readOnly = false; // it existed but could not be read: never replace it
 };
 
 } // namespace Signet

@@ -57,9 +57,13 @@ SignInError ProviderRules::buildIdentity(const QJsonObject &claims, const QMap<Q
     };
     identity->subject = claims.value(QLatin1String("sub")).toString();
     identity->accountKey = identity->subject;
-    identity->email = boundedText(claim("email"), "email");
+    // The address and whether it is verified come from the same source: a verified address in the
+    // ID token must not vouch for a different one in userinfo.
+    const bool fromUserinfo = userinfo.contains(QLatin1String("email"));
+    const QJsonObject &source = fromUserinfo ? userinfo : claims;
+    identity->email = boundedText(source.value(QLatin1String("email")), "email");
     // Only a JSON true counts; some providers send the string "true" — not accepted here.
-    identity->emailVerified = !identity->email.isEmpty() && claim("email_verified").toBool(false);
+    identity->emailVerified = !identity->email.isEmpty() && source.value(QLatin1String("email_verified")).toBool(false);
     identity->name = boundedText(claim("name"), "name");
     identity->picture = boundedText(claim("picture"), "picture");
     return {};

@@ -3,6 +3,9 @@
 #include "logging/logging.h"
 
 #include <QCoreApplication>
+#include <QTimer>
+
+#include <memory>
 
 #include <qt6keychain/keychain.h>
 
@@ -61,8 +64,30 @@ Keychain::Keychain(QObject *parent)
 {
 }
 
-void Keychain::write(const QString &key, const QByteArray &data, Callback done)
+Keychain::Callback Keychain::once(Callback done)
 {
+    // A keychain that never answers (an unlock prompt nobody sees) must not hold anything up: after
+    // Timeout the operation counts as failed, and a late answer is ignored.
+    auto answered = std::make_shared<bool>(false);
+    QTimer::singleShot(Timeout, this, [answered, done] {
+        if (*answered)
+            return;
+        *answered = true;
+        done({Error::Unavailable, QCoreApplication::translate("Signet::Keychain", "The keychain did not answer within %1 seconds (is it waiting for a password?). Unlock it and retry, or ask IT.")
+                                      .arg(Timeout.count() / 1000),
+              {}});
+    });
+    return [answered, done](const Result &result) {
+        if (*answered)
+            return;
+        *answered = true;
+        done(result);
+    };
+}
+
+void Keychain::write(const QString &key, const QByteArray &data, Callback callback)
+{
+    const Callback done = once(std::move(callback));
 #ifdef Q_OS_WIN
     if (data.size() > MaxEntryBytes) {
         done({Error::Failed, tr("The sign-in is too large for the keychain (%1 bytes; at most %2). Ask IT to reduce the token size (for example fewer groups in the token).")
@@ -80,8 +105,9 @@ void Keychain::write(const QString &key, const QByteArray &data, Callback done)
     job->start();
 }
 
-void Keychain::read(const QString &key, Callback done)
+void Keychain::read(const QString &key, Callback callback)
 {
+    const Callback done = once(std::move(callback));
     auto *job = new QKeychain::ReadPasswordJob(Service, this);
     job->setInsecureFallback(false);
     job->setKey(key);
@@ -94,8 +120,9 @@ void Keychain::read(const QString &key, Callback done)
     job->start();
 }
 
-void Keychain::remove(const QString &key, Callback done)
+void Keychain::remove(const QString &key, Callback callback)
 {
+    const Callback done = once(std::move(callback));
     auto *job = new QKeychain::DeletePasswordJob(Service, this);
     job->setInsecureFallback(false);
     job->setKey(key);

@@ -4,6 +4,7 @@
 #include <QObject>
 #include <QString>
 
+#include <chrono>
 #include <functional>
 
 namespace Signet {
@@ -40,10 +41,15 @@ public:
     void remove(const QString &key, Callback done);
 
     static const QString Service;
+    static constexpr std::chrono::milliseconds Timeout{10'000};
     // Windows' Credential Manager keeps at most 2560 bytes per entry (CRED_MAX_CREDENTIAL_BLOB_SIZE):
     // on Windows larger values are refused before the write, with a message that says why. (Not
     // built or tested here; Secret Service and the macOS Keychain have no such limit.)
     static constexpr qsizetype MaxEntryBytes = 2560;
+
+private:
+    // Calls `done` exactly once: with the job's result, or with Unavailable after Timeout.
+    Callback once(Callback done);
 };
 
 } // namespace Signet

@@ -140,20 +140,18 @@ void SessionStore::save(const Stored &session, Done done)
                        {QStringLiteral("access_token_expires_at"), session.tokens.accessTokenExpiresAt.toString(Qt::ISODateWithMs)},
                        {QStringLiteral("scopes"), QJsonArray::fromStringList(session.tokens.scopes)}};
     const QString path = recordPath();
-    m_keychain.write(key, secrets, [path, record, done](const Keychain::Result &result) {
+    m_keychain.write(key, secrets, [this, key, path, record, done](const Keychain::Result &result) {
         if (!result.ok()) {
             done(result);
             return;
         }
         QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly)) {
-            done({Keychain::Error::Failed, tr("Cannot write %1: %2").arg(path, file.errorString()), {}});
-            return;
-        }
-        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-        file.write(QJsonDocument(record).toJson(QJsonDocument::Compact));
-        if (!file.commit()) {
-            done({Keychain::Error::Failed, tr("Cannot write %1: %2").arg(path, file.errorString()), {}});
+        const bool written = file.open(QIODevice::WriteOnly) && file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+            && file.write(QJsonDocument(record).toJson(QJsonDocument::Compact)) >= 0 && file.commit();
+        if (!written) {
+            // Without its record the entry would never be found again: take it out of the keychain.
+            const Keychain::Result failed{Keychain::Error::Failed, tr("Cannot write %1: %2").arg(path, file.errorString()), {}};
+            m_keychain.remove(key, [done, failed](const Keychain::Result &) { done(failed); });
             return;
         }
         done({});

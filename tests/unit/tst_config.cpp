@@ -361,6 +361,14 @@ private Q_SLOTS:
         QTest::newRow("the user cannot unlock") << QByteArray("allowed_domains = corp.example\nlocked = allowed_domains\n" + provider)
                                                 << QByteArray("locked = \nallowed_domains = *\n")
                                                 << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("locked: is locked");
+        QTest::newRow("a provider's allowed_domains is locked with the general one")
+            << QByteArray("allowed_domains = corp.example\nlocked = allowed_domains\n" + provider)
+            << QByteArray("[provider.corp]\nallowed_domains = *\n")
+            << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("[provider.corp] allowed_domains: is locked");
+        QTest::newRow("no new provider while the policy is locked")
+            << QByteArray("allowed_domains = corp.example\nlocked = allowed_domains\n" + provider)
+            << QByteArray("[provider.mine]\ntype = oidc\nissuer = http://127.0.0.1:9\nclient_id = me\n")
+            << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("[provider.mine]: providers cannot be added while the system configuration locks the policy");
         QTest::newRow("the user cannot lock") << QByteArray("allowed_domains = corp.example\n" + provider)
                                               << QByteArray("locked = allowed_domains\n")
                                               << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("only the system configuration can lock keys");
@@ -379,6 +387,9 @@ private Q_SLOTS:
         const Config config = ConfigLoader::load(sources);
         QCOMPARE(config.policy.allowedDomains ? config.policy.allowedDomains->join(QLatin1Char(',')) : QStringLiteral("<absent>"), allowedDomains);
         QCOMPARE(config.provider(QStringLiteral("corp"))->clientId, clientId);
+        QVERIFY(!config.provider(QStringLiteral("mine")));
+        if (QByteArray(QTest::currentDataTag()).contains("provider's allowed_domains"))
+            QVERIFY(!config.provider(QStringLiteral("corp"))->allowedDomains.has_value());
         QStringList texts;
         for (const auto &p : config.allProblems())
             texts << p.toString();

@@ -182,6 +182,19 @@ private Q_SLOTS:
         QCOMPARE(w->fake.count("/token"), 0);
     }
 
+    // A renewal still under way when another sign-in replaces the session never lands in the new one.
+    void renewalOfAReplacedSessionIsDropped()
+    {
+        auto w = world(4s, 60s); // renewal 1 s before expiry; /token hangs until http_timeout (1 s)
+        signIn(*w);
+        QTRY_VERIFY_WITH_TIMEOUT(w->fake.count("/token") == 1, 6000); // A's renewal is at the provider
+        signIn(*w, QStringLiteral("rt-B"));                            // B replaces A
+        QTest::qWait(1500);                                            // A's renewal fails (timeout) meanwhile
+        QVERIFY(w->agent->session()->isActive());
+        QVERIFY2(w->agent->session()->identity().attention.isEmpty(), qPrintable(w->agent->session()->identity().attention));
+        QCOMPARE(w->agent->session()->tokens().refreshToken, QStringLiteral("rt-B"));
+    }
+
     void signOutStopsRenewal()
     {
         auto w = world(2s, 60s);

@@ -367,6 +367,20 @@ private Q_SLOTS:
         QCOMPARE(attempt.identity().email, longestEmail); // exactly at the limit: kept
     }
 
+    // The address and its verified flag come from one source: the ID token's verification does not
+    // vouch for another address that userinfo reports without one.
+    void userinfoAddressIsNotVerifiedByTheIdToken()
+    {
+        FakeProvider fake;
+        fake.answers["/.well-known/openid-configuration"] = {200, fake.discovery()};
+        fake.answers["/me"] = {200, "{\"sub\":\"u-1\",\"email\":\"someone-else@corp.example\"}"};
+        SignInAttempt attempt(providerFor(fake), 60s, 3600s);
+        QVERIFY(completeSignIn(fake, attempt, [&](const QString &nonce) { return fake.idToken(nonce); })); // email_verified: true
+        QVERIFY(!attempt.error().isError());
+        QCOMPARE(attempt.identity().email, QStringLiteral("someone-else@corp.example"));
+        QVERIFY(!attempt.identity().emailVerified);
+    }
+
     void stateExpires()
     {
         FakeProvider fake;
