@@ -8,6 +8,7 @@
 #include "logging/logging.h"
 #include "logging/secretredactor.h"
 #include "policy/hook.h"
+#include "providers/providerrules.h"
 #include "store/sessionstore.h"
 #include "net/boundednetworkaccessmanager.h"
 
@@ -377,8 +378,10 @@ void Agent::reconfigure(const Config &config)
     if (m_session.isActive()) {
         Identity identity = m_session.identity();
         const ProviderConfig *provider = m_config.provider(identity.provider);
-        const SignInError refused = provider ? m_policy->recheck(*provider, m_session.claims(), &identity)
-                                             : SignInError{SignInError::Code::PolicyRefused, tr("The provider is no longer configured."), QStringLiteral("provider")};
+        SignInError refused = provider ? ProviderRules::create(*provider)->recheck(identity)
+                                       : SignInError{SignInError::Code::PolicyRefused, tr("The provider is no longer configured."), QStringLiteral("provider")};
+        if (!refused.isError())
+            refused = m_policy->recheck(*provider, m_session.claims(), &identity);
         if (refused.isError()) {
             qCInfo(lcAgent).noquote() << "the new policy no longer admits the signed-in identity:" << refused.check;
             m_session.end(Session::EndReason::PolicyChanged);
@@ -459,7 +462,9 @@ void Agent::onAttemptFinished()
     // The provider said who it is; the policy says whether they may be this desktop's identity.
     Identity identity = attempt->identity();
     const ProviderConfig *provider = m_config.provider(identity.provider);
-    const SignInError refused = provider ? m_policy->admit(*provider, attempt->claims(), &identity)
+    // Judged now without recording anything: the account is registered only once the sign-in really
+    // completes (after pre_signin and the keychain), under the policy in force then.
+    const SignInError refused = provider ? m_policy->recheck(*provider, attempt->claims(), &identity)
                                          : SignInError{SignInError::Code::ConfigError, tr("The provider is no longer configured.")};
     if (refused.isError()) {
         refuseSignIn(attempt, identity, waiters, refused);
@@ -570,8 +575,18 @@ void Agent::completeSignIn(SignInAttempt *attempt, const Identity &identity, con
                   });
 }
 
-void Agent::startSignedIn(SignInAttempt *attempt, const Identity &identity, const ProviderConfig &provider, const QList<Waiter> &waiters)
+void Agent::startSignedIn(SignInAttempt *attempt, const Identity &judged, const ProviderConfig &provider, const QList<Waiter> &waiters)
 {
+    // The final verdict, which also registers the account: the policy may have changed while
+    // pre_signin or the keychain were busy.
+    Identity identity = judged;
+    const SignInError refused = m_policy->admit(provider, attempt->claims(), &identity);
+    if (refused.isError()) {
+        if (m_store)
+            m_store->clear();
+        refuseSignIn(attempt, identity, waiters, refused);
+        return;
+    }
     m_audit.record(QStringLiteral("signin"), {{QStringLiteral("provider"), identity.provider},
                                               {QStringLiteral("issuer"), identity.issuer},
                                               {QStringLiteral("account"), identity.accountKey.isEmpty() ? identity.subject : identity.accountKey},
@@ -709,6 +724,7 @@ void Agent::restoreSession()
         Identity identity = stored.identity;
         const QString why = !configured                                                   ? QStringLiteral("its provider is no longer configured")
             : identity.expiresAt <= QDateTime::currentDateTimeUtc()                       ? QStringLiteral("it expired")
+            : ProviderRules::create(*configured)->recheck(identity).isError() ? QStringLiteral("the provider's rules no longer admit it")
             : m_policy->recheck(*configured, stored.claims, &identity).isError() ? QStringLiteral("the policy no longer admits it")
                                                                                            : QString();
         if (!why.isEmpty()) {

@@ -120,4 +120,16 @@ SignInError GitHubRules::buildIdentity(const QJsonObject &, const QMap<QString, 
     return {};
 }
 
+SignInError GitHubRules::recheck(const Identity &identity) const
+{
+    if (m_provider.allowedOrgs.isEmpty())
+        return {};
+    const bool member = std::any_of(m_provider.allowedOrgs.cbegin(), m_provider.allowedOrgs.cend(),
+                                    [&](const QString &org) { return identity.organizations.contains(org); });
+    if (!member)
+        return {SignInError::Code::PolicyRefused, tr("This desktop now requires membership of %1.").arg(m_provider.allowedOrgs.join(QStringLiteral(", "))),
+                QStringLiteral("organization")};
+    return {};
+}
+
 } // namespace Signet

@@ -19,6 +19,7 @@ public:
     ProviderMetadata configuredMetadata() const override;
     QList<ProfileRequest> profileRequests(const ProviderMetadata &metadata, const QStringList &grantedScopes) const override;
     SignInError buildIdentity(const QJsonObject &claims, const QMap<QString, JsonResponse> &profiles, Identity *identity) const override;
+    SignInError recheck(const Identity &identity) const override;
 };
 
 } // namespace Signet

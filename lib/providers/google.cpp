@@ -57,4 +57,14 @@ SignInError GoogleRules::buildIdentity(const QJsonObject &claims, const QMap<QSt
     return {};
 }
 
+SignInError GoogleRules::recheck(const Identity &identity) const
+{
+    if (!m_provider.hostedDomain.isEmpty() && identity.hostedDomain != m_provider.hostedDomain) {
+        return {SignInError::Code::PolicyRefused,
+                QCoreApplication::translate("Signet::GoogleRules", "This desktop now accepts only accounts of %1.").arg(m_provider.hostedDomain),
+                QStringLiteral("hosted_domain")};
+    }
+    return {};
+}
+
 } // namespace Signet

@@ -16,6 +16,7 @@ public:
     QStringList alternativeIssuers(const QString &tokenIssuer) const override;
     void addAuthorizationParameters(QMultiMap<QString, QVariant> *parameters) const override;
     SignInError buildIdentity(const QJsonObject &claims, const QMap<QString, JsonResponse> &profiles, Identity *identity) const override;
+    SignInError recheck(const Identity &identity) const override;
 };
 
 } // namespace Signet

@@ -185,4 +185,18 @@ SignInError MicrosoftRules::buildIdentity(const QJsonObject &claims, const QMap<
     return {};
 }
 
+SignInError MicrosoftRules::recheck(const Identity &identity) const
+{
+    bool admitted = false;
+    if (identity.tenantId == PersonalAccountsTenant)
+        admitted = m_provider.allowPersonalAccounts;
+    else if (!m_provider.allowedTenants.isEmpty())
+        admitted = m_provider.allowedTenants.contains(QStringLiteral("*")) || m_provider.allowedTenants.contains(identity.tenantId);
+    else // a tenant configured by its domain: the tenant it signed in with (a change of domain is not seen here)
+        admitted = m_provider.tenant != QLatin1String("organizations") && m_provider.tenant != QLatin1String("common");
+    if (!admitted)
+        return {SignInError::Code::PolicyRefused, tr("This desktop no longer accepts accounts of the Microsoft directory %1.").arg(identity.tenantId), QStringLiteral("tenant")};
+    return {};
+}
+
 } // namespace Signet

@@ -26,6 +26,7 @@ public:
     QList<ProfileRequest> profileRequests(const ProviderMetadata &metadata, const QStringList &grantedScopes) const override;
     std::chrono::seconds profileTimeout() const override { return m_provider.graphTimeout; }
     SignInError buildIdentity(const QJsonObject &claims, const QMap<QString, JsonResponse> &profiles, Identity *identity) const override;
+    SignInError recheck(const Identity &identity) const override;
 
 private:
     QString issuerPrefix() const;

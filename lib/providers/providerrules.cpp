@@ -69,6 +69,11 @@ SignInError ProviderRules::buildIdentity(const QJsonObject &claims, const QMap<Q
     return {};
 }
 
+SignInError ProviderRules::recheck(const Identity &) const
+{
+    return {};
+}
+
 QString ProviderRules::boundedText(const QJsonValue &value, const char *name)
 {
     const QString text = value.toString();

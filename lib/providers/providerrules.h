@@ -55,6 +55,10 @@ public:
     // or why this person cannot sign in with this provider.
     virtual SignInError buildIdentity(const QJsonObject &claims, const QMap<QString, JsonResponse> &profiles, Identity *identity) const;
 
+    // For someone already signed in, after the configuration changed (reload, restore): whether the
+    // provider's own rules (tenants, Workspace domain, organisations) still admit them.
+    virtual SignInError recheck(const Identity &identity) const;
+
     // Claims longer than this are dropped, never cut: a shortened e-mail address would be someone
     // else's. Keeps every identity inside one protocol message.
     static constexpr qsizetype MaxClaimLength = 2048;

@@ -381,6 +381,32 @@ private Q_SLOTS:
         QCOMPARE(watcher.response(3).value(QLatin1String("result")).toObject().value(QLatin1String("cancelled")).toBool(true), false);
     }
 
+    // The provider's own rules are checked again too: IT narrowing the Workspace domain signs out
+    // someone of the old one.
+    void providerRulesAreRecheckedOnReload()
+    {
+        ProviderConfig google = provider(QStringLiteral("g"), QStringLiteral("https://accounts.google.com"));
+        google.type = QStringLiteral("google");
+        google.hostedDomain = QStringLiteral("corp.example");
+        Config config;
+        config.providers << google;
+        config.policy.allowedDomains = QStringList{QStringLiteral("*")};
+        Agent agent(config, m_runtime.filePath(QStringLiteral("state-rules")));
+        Identity ann;
+        ann.provider = QStringLiteral("g");
+        ann.issuer = QStringLiteral("https://accounts.google.com");
+        ann.subject = QStringLiteral("1");
+        ann.hostedDomain = QStringLiteral("corp.example");
+        ann.signedInAt = QDateTime::currentDateTimeUtc();
+        ann.expiresAt = ann.signedInAt.addSecs(3600);
+        agent.session()->start(ann, {});
+        agent.reconfigure(config);
+        QVERIFY(agent.session()->isActive());
+        config.providers.first().hostedDomain = QStringLiteral("other.example");
+        agent.reconfigure(config);
+        QVERIFY(!agent.session()->isActive());
+    }
+
     void subscribe()
     {
         Client client(m_server->socketPath());
