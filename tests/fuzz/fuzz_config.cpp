@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "net/wellformed.h"
+#include "policy/emaildomain.h"
 
 #include <QDir>
 #include <QFile>
@@ -54,7 +55,8 @@ bool oneLine(const QString &value)
     return !value.contains(QLatin1Char('\n')) && !value.contains(QLatin1Char('\r'));
 }
 
-// What an endpoint URL must be when the loader accepted it.
+// What an endpoint URL must be when the loader accepted it (also the ones it builds: Microsoft's
+// issuer from authority_host and tenant, GitHub's endpoints from host).
 bool acceptableUrl(const QUrl &url)
 {
     if (!url.isValid() || url.host().isEmpty() || url.hasQuery() || url.hasFragment() || !url.userInfo().isEmpty())
@@ -135,12 +137,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const QString where = QStringLiteral("available provider '%1': ").arg(provider.id);
         for (const QString &value : QStringList{provider.type, provider.displayName, provider.clientId, provider.clientSecret, provider.caFile} + provider.scopes)
             FUZZ_CHECK(oneLine(value), where + QStringLiteral("a value over several lines: '%1'").arg(value) + what());
-        FUZZ_CHECK(provider.type == QLatin1String("oidc"), where + provider.type + what());
+        static const QStringList types{QStringLiteral("oidc"), QStringLiteral("google"), QStringLiteral("microsoft"), QStringLiteral("github")};
+        FUZZ_CHECK(types.contains(provider.type), where + provider.type + what());
         FUZZ_CHECK(!provider.clientId.isEmpty(), where + QStringLiteral("no client_id") + what());
-        FUZZ_CHECK(provider.scopes.contains(QStringLiteral("openid")), where + provider.scopes.join(QLatin1Char(' ')) + what());
+        // OpenID Connect everywhere except GitHub, which is OAuth with its user API (and needs the secret).
+        if (provider.type == QLatin1String("github")) {
+            FUZZ_CHECK(!provider.scopes.contains(QStringLiteral("openid")), where + provider.scopes.join(QLatin1Char(' ')) + what());
+            FUZZ_CHECK(!provider.clientSecret.isEmpty(), where + QStringLiteral("github without client_secret") + what());
+            FUZZ_CHECK(acceptableUrl(provider.apiUrl), where + provider.apiUrl.toString() + what());
+        } else {
+            FUZZ_CHECK(provider.scopes.contains(QStringLiteral("openid")), where + provider.scopes.join(QLatin1Char(' ')) + what());
+        }
+        // The issuer (for Microsoft built from authority_host and tenant; for GitHub the host).
         FUZZ_CHECK(acceptableUrl(provider.issuer), where + provider.issuer.toString() + what());
-        for (const QUrl &endpoint : {provider.authorizationEndpoint, provider.tokenEndpoint, provider.userinfoEndpoint})
+        if (provider.type == QLatin1String("microsoft")) {
+            FUZZ_CHECK(acceptableUrl(provider.authorityHost) && acceptableUrl(provider.graphUrl), where + provider.authorityHost.toString() + what());
+            FUZZ_CHECK(!provider.tenant.isEmpty() && oneLine(provider.tenant), where + provider.tenant + what());
+        }
+        for (const QUrl &endpoint : {provider.authorizationEndpoint, provider.tokenEndpoint, provider.userinfoEndpoint, provider.deviceAuthorizationEndpoint})
             FUZZ_CHECK(endpoint.isEmpty() || acceptableUrl(endpoint), where + endpoint.toString() + what());
+        for (const QString &domain : provider.allowedDomains.value_or(QStringList{}))
+            FUZZ_CHECK(domain == QLatin1String("*") || Signet::EmailDomain::normalize(domain) == domain, where + domain + what());
     }
     return 0;
 }
