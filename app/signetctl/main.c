@@ -634,14 +634,22 @@ static int is_web_url(const char *url)
 
 /* The device flow's prompt: where to go and which code to enter, on stderr (stdout stays for the
    result), or as one JSON line on stdout with --json. */
+/* Joining a running sign-in repeats its event: show each address or code once. */
+static int first_time(signin_progress *progress, const char *shown)
+{
+    if (!shown || (progress->shown_url && strcmp(progress->shown_url, shown) == 0))
+        return 0;
+    free(progress->shown_url);
+    progress->shown_url = strdup(shown);
+    return 1;
+}
+
 static void on_device_code(signin_progress *progress, const json_t *data)
 {
     const char *code = string_member(data, "user_code");
     const char *uri = string_member(data, "verification_uri");
-    if (!code || !uri || (progress->shown_url && strcmp(progress->shown_url, code) == 0))
+    if (!uri || !first_time(progress, code))
         return;
-    free(progress->shown_url);
-    progress->shown_url = strdup(code);
     if (progress->ctl->json) {
         json_t *line = json_pack("{s:s,s:O}", "event", "device-code", "data", data);
         print_json(line);
@@ -677,10 +685,8 @@ static void on_signin_message(json_t *message, void *user_data)
     if (!event || strcmp(event, "authorization-url") != 0 || !signet_message_get_id(message, NULL))
         return;
     const char *url = string_member(json_object_get(message, "data"), "url");
-    if (!url || (progress->shown_url && strcmp(progress->shown_url, url) == 0))
+    if (!first_time(progress, url))
         return;
-    free(progress->shown_url);
-    progress->shown_url = strdup(url);
 
     if (progress->ctl->no_browser) {
         put_text(stdout, url);

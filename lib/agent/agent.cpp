@@ -85,12 +85,9 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
         ++m_sessionGeneration;
         if (m_store)
             m_store->clear(); // every stored secret of the session goes with it
-        if (!m_config.policy.onSignout.isEmpty()) {
-            QJsonObject input{{QStringLiteral("event"), QStringLiteral("on_signout")},
-                              {QStringLiteral("reason"), Session::reasonName(reason)},
-                              {QStringLiteral("identity"), m_session.lastIdentity().toJson()}};
-            runHook(QStringLiteral("on_signout"), m_config.policy.onSignout, QJsonDocument(input).toJson(QJsonDocument::Compact) + '\n');
-        }
+        // The session is over: no token for on_signout.
+        runHook(QStringLiteral("on_signout"), m_config.policy.onSignout,
+                hookInput(QStringLiteral("on_signout"), m_session.lastIdentity(), {}, {{QStringLiteral("reason"), Session::reasonName(reason)}}));
         broadcast(QStringLiteral("signed-out"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
     });
 }
@@ -364,12 +361,8 @@ void Agent::reconfigure(const Config &config)
     }
     // Renewal uses the provider as configured now (a rotated client secret), with the session's client.
     if (const ProviderConfig *current = config.provider(m_sessionProvider.id); current && m_session.isActive()) {
-        const bool device = !current->deviceClientId.isEmpty() && m_sessionProvider.clientId == current->deviceClientId && current->deviceClientId != current->clientId;
-        m_sessionProvider = *current;
-        if (device) {
-            m_sessionProvider.clientId = current->deviceClientId;
-            m_sessionProvider.clientSecret = current->deviceClientSecret;
-        }
+        const bool device = m_sessionProvider.clientId != current->clientId && m_sessionProvider.clientId == current->deviceClientId;
+        m_sessionProvider = device ? current->asDeviceClient() : *current;
     }
     qCInfo(lcAgent).noquote() << "configuration reloaded:" << config.allProblems().size() << "problem(s)";
     m_audit.record(QStringLiteral("policy-reloaded"), {{QStringLiteral("ok"), !config.hasGeneralErrors()}, {QStringLiteral("files"), QJsonArray::fromStringList(config.files)}});
@@ -404,7 +397,7 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
     // Signed out here first, whatever the provider says: never held up by the network.
     const Identity identity = m_session.identity();
     const TokenSet tokens = m_session.tokens();
-    const SessionEndpoints endpoints = m_session.endpoints();
+    const ProviderMetadata metadata = m_sessionMetadata;
     // The client the tokens were issued to (a device client, perhaps): RFC 7009 §2.1 refuses others.
     const ProviderConfig sessionProvider = m_sessionProvider;
     m_session.end(Session::EndReason::SignedOut);
@@ -413,8 +406,8 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
     // OpenID Connect RP-initiated logout: the page that ends the session at the provider too. Only
     // client_id, never the ID token as a hint: no token leaves the agent.
     QJsonValue endSession = QJsonValue::Null;
-    if (endpoints.endSession.isValid()) {
-        QUrl url = endpoints.endSession;
+    if (metadata.endSessionEndpoint.isValid()) {
+        QUrl url = metadata.endSessionEndpoint;
         QUrlQuery query(url);
         query.addQueryItem(QStringLiteral("client_id"), QString::fromLatin1(QUrl::toPercentEncoding(sessionProvider.clientId)));
         url.setQuery(query);
@@ -423,7 +416,7 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
     result.insert(QStringLiteral("end_session_url"), endSession);
 
     const ProviderConfig *provider = &sessionProvider;
-    if (sessionProvider.id.isEmpty() || !TokenRevocation::isSupported(*provider, endpoints, tokens)) {
+    if (sessionProvider.id.isEmpty() || !TokenRevocation::isSupported(*provider, metadata.revocationEndpoint, tokens)) {
         result.insert(QStringLiteral("revoked"), QJsonValue::Null); // nothing to revoke at this provider
         connection->sendResult(id, result);
         return;
@@ -431,7 +424,7 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
     // At most 10 s: the person waits for this answer, and clients give up after 30 s.
     auto *network = new BoundedNetworkAccessManager(std::min(provider->httpTimeout, std::chrono::seconds(10)), this);
     network->setExtraCaCertificates(provider->extraCaCertificates);
-    auto *revocation = new TokenRevocation(network, *provider, endpoints, tokens, network);
+    auto *revocation = new TokenRevocation(network, *provider, metadata.revocationEndpoint, tokens, network);
     QPointer<IpcConnection> waiting(connection);
     connect(revocation, &TokenRevocation::finished, this, [waiting, id, result, revocation, network, name = provider->displayName]() mutable {
         result.insert(QStringLiteral("revoked"), revocation->isRevoked());
@@ -488,20 +481,20 @@ void Agent::onAttemptFinished()
             completeSignIn(guard, identity, waiters);
             return;
         }
-        QString message = !hook->failure().isEmpty()
+        const QString message = !hook->failure().isEmpty()
             ? tr("The sign-in check configured by IT did not answer (%1). Try again; if it keeps happening, tell IT.").arg(hook->failure())
             : hook->message().isEmpty() ? tr("The sign-in check configured by IT refused this sign-in.") : hook->message();
-        if (!m_config.policy.refusalHelp.isEmpty())
-            message += QLatin1Char(' ') + m_config.policy.refusalHelp;
-        refuseSignIn(guard, identity, waiters, {SignInError::Code::PolicyRefused, message, QStringLiteral("pre_signin")});
+        refuseSignIn(guard, identity, waiters, m_policy->refuse(message, QStringLiteral("pre_signin")));
     });
     hook->start(hookInput(QStringLiteral("pre_signin"), identity, attempt->tokens()));
 }
 
-QByteArray Agent::hookInput(const QString &event, const Identity &identity, const TokenSet &tokens) const
+QByteArray Agent::hookInput(const QString &event, const Identity &identity, const TokenSet &tokens, const QJsonObject &extra) const
 {
     // Never a refresh token; the access token only where IT asked for it.
-    QJsonObject input{{QStringLiteral("event"), event}, {QStringLiteral("identity"), identity.toJson()}};
+    QJsonObject input = extra;
+    input.insert(QStringLiteral("event"), event);
+    input.insert(QStringLiteral("identity"), identity.toJson());
     if (m_config.policy.hookAccessToken && !tokens.accessToken.isEmpty())
         input.insert(QStringLiteral("access_token"), tokens.accessToken);
     return QJsonDocument(input).toJson(QJsonDocument::Compact) + '\n';
@@ -530,7 +523,7 @@ void Agent::refuseSignIn(SignInAttempt *attempt, const Identity &identity, const
     m_audit.record(QStringLiteral("signin-refused"), {{QStringLiteral("provider"), identity.provider},
                                                       {QStringLiteral("code"), SignInError::codeName(refused.code)},
                                                       {QStringLiteral("check"), refused.check},
-                                                      {QStringLiteral("account"), identity.accountKey.isEmpty() ? identity.subject : identity.accountKey},
+                                                      {QStringLiteral("account"), identity.account()},
                                                       {QStringLiteral("email"), identity.email},
                                                       {QStringLiteral("email_verified"), identity.emailVerified}});
     attempt->forgetTokens(); // issued for someone who is not admitted: never used
@@ -541,11 +534,7 @@ void Agent::refuseSignIn(SignInAttempt *attempt, const Identity &identity, const
 void Agent::completeSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters)
 {
     // A device sign-in's tokens belong to the device client: renewal must use it.
-    ProviderConfig provider = attempt->provider();
-    if (attempt->isDeviceFlow() && !provider.deviceClientId.isEmpty()) {
-        provider.clientId = provider.deviceClientId;
-        provider.clientSecret = provider.deviceClientSecret;
-    }
+    const ProviderConfig provider = attempt->isDeviceFlow() ? attempt->provider().asDeviceClient() : attempt->provider();
     if (!m_store) {
         startSignedIn(attempt, identity, provider, waiters);
         return;
@@ -589,7 +578,7 @@ void Agent::startSignedIn(SignInAttempt *attempt, const Identity &judged, const 
     }
     m_audit.record(QStringLiteral("signin"), {{QStringLiteral("provider"), identity.provider},
                                               {QStringLiteral("issuer"), identity.issuer},
-                                              {QStringLiteral("account"), identity.accountKey.isEmpty() ? identity.subject : identity.accountKey},
+                                              {QStringLiteral("account"), identity.account()},
                                               {QStringLiteral("email"), identity.email},
                                               {QStringLiteral("email_verified"), identity.emailVerified},
                                               {QStringLiteral("roles"), QJsonArray::fromStringList(identity.signetRoles)},
@@ -732,11 +721,8 @@ void Agent::restoreSession()
             m_store->clear();
             return;
         }
-        ProviderConfig provider = *configured;
-        if (!stored.clientId.isEmpty() && stored.clientId == provider.deviceClientId) {
-            provider.clientId = provider.deviceClientId;
-            provider.clientSecret = provider.deviceClientSecret;
-        }
+        const bool device = !stored.clientId.isEmpty() && stored.clientId != configured->clientId && stored.clientId == configured->deviceClientId;
+        const ProviderConfig provider = device ? configured->asDeviceClient() : *configured;
         qCInfo(lcAgent).noquote() << "restored the session of provider" << identity.provider;
         m_audit.record(QStringLiteral("restored"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("expires_at"), identity.expiresAt.toString(Qt::ISODate)}});
         startSession(identity, stored.tokens, stored.metadata, stored.claims, provider);
@@ -767,7 +753,7 @@ void Agent::startSession(const Identity &identity, const TokenSet &tokens, const
     ++m_sessionGeneration;
     m_sessionProvider = provider;
     m_sessionMetadata = metadata;
-    m_session.start(identity, tokens, {metadata.revocationEndpoint, metadata.endSessionEndpoint}, claims);
+    m_session.start(identity, tokens, claims);
     scheduleRenewal();
 }
 

@@ -86,7 +86,7 @@ private:
     void answerTokenWaiters(const SignInError &error);
     QJsonObject tokenResult() const;
     void releaseAttempt(SignInAttempt *attempt);
-    QByteArray hookInput(const QString &event, const Identity &identity, const TokenSet &tokens) const;
+    QByteArray hookInput(const QString &event, const Identity &identity, const TokenSet &tokens, const QJsonObject &extra = {}) const;
     void runHook(const QString &name, const QStringList &command, const QByteArray &input);
     void scheduleRenewal();
     void renew();

@@ -81,8 +81,6 @@ public:
     void forgetTokens();
     // What discovery (or the configuration) said about the provider: kept for renewal.
     const ProviderMetadata &metadata() const { return m_metadata; }
-    // Where the provider can be told when the session ends (from discovery).
-    SessionEndpoints endpoints() const { return {m_metadata.revocationEndpoint, m_metadata.endSessionEndpoint}; }
     const SignInError &error() const { return m_error; }
 
     static constexpr qsizetype MaxClaimLength = ProviderRules::MaxClaimLength;

@@ -10,12 +10,12 @@
 
 namespace Signet {
 
-TokenRevocation::TokenRevocation(QNetworkAccessManager *network, const ProviderConfig &provider, const SessionEndpoints &endpoints, const TokenSet &tokens,
+TokenRevocation::TokenRevocation(QNetworkAccessManager *network, const ProviderConfig &provider, const QUrl &revocationEndpoint, const TokenSet &tokens,
                                  QObject *parent)
     : QObject(parent)
     , m_network(network)
     , m_provider(provider)
-    , m_endpoints(endpoints)
+    , m_revocationEndpoint(revocationEndpoint)
     , m_tokens(tokens)
 {
     for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
@@ -34,13 +34,13 @@ void TokenRevocation::forgetTokens()
     m_tokens = {};
 }
 
-bool TokenRevocation::isSupported(const ProviderConfig &provider, const SessionEndpoints &endpoints, const TokenSet &tokens)
+bool TokenRevocation::isSupported(const ProviderConfig &provider, const QUrl &revocationEndpoint, const TokenSet &tokens)
 {
     if (tokens.accessToken.isEmpty() && tokens.refreshToken.isEmpty())
         return false;
     if (provider.type == QLatin1String("github"))
         return provider.apiUrl.isValid() && !provider.clientSecret.isEmpty() && !tokens.accessToken.isEmpty();
-    return endpoints.revocation.isValid();
+    return revocationEndpoint.isValid();
 }
 
 void TokenRevocation::start()
@@ -56,7 +56,7 @@ void TokenRevocation::start()
     } else {
         // RFC 7009 §2.1: the refresh token ends the whole grant where there is one.
         const bool refresh = !m_tokens.refreshToken.isEmpty();
-        m_reply = postForm(m_network, m_endpoints.revocation,
+        m_reply = postForm(m_network, m_revocationEndpoint,
                            {{"token", refresh ? m_tokens.refreshToken : m_tokens.accessToken},
                             {"token_type_hint", refresh ? QStringLiteral("refresh_token") : QStringLiteral("access_token")},
                             {"client_id", m_provider.clientId},

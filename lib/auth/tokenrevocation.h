@@ -22,12 +22,12 @@ class TokenRevocation : public QObject
 {
     Q_OBJECT
 public:
-    TokenRevocation(QNetworkAccessManager *network, const ProviderConfig &provider, const SessionEndpoints &endpoints, const TokenSet &tokens,
+    TokenRevocation(QNetworkAccessManager *network, const ProviderConfig &provider, const QUrl &revocationEndpoint, const TokenSet &tokens,
                     QObject *parent = nullptr);
     ~TokenRevocation() override;
 
     // Whether there is anything to call for this provider and these tokens.
-    static bool isSupported(const ProviderConfig &provider, const SessionEndpoints &endpoints, const TokenSet &tokens);
+    static bool isSupported(const ProviderConfig &provider, const QUrl &revocationEndpoint, const TokenSet &tokens);
 
     void start();
     bool isRevoked() const { return m_revoked; }
@@ -42,7 +42,7 @@ private:
 
     QNetworkAccessManager *m_network;
     ProviderConfig m_provider;
-    SessionEndpoints m_endpoints;
+    QUrl m_revocationEndpoint; // RFC 7009, from discovery
     TokenSet m_tokens;
     QPointer<QNetworkReply> m_reply;
     bool m_revoked = false;

@@ -184,16 +184,6 @@ QString keyType(const QString &key)
     return microsoft.contains(key) ? QStringLiteral("microsoft") : QString();
 }
 
-// The tenant id of personal Microsoft accounts (Entra ID docs, "ID token claims reference": tid).
-const QString PersonalAccountsTenant = QStringLiteral("9188040d-6c67-4c5b-b112-36a304b66dad");
-
-// A DNS name as an administrator writes it: letters, digits, hyphens, dots; no trailing dot.
-bool isDomainName(const QString &text)
-{
-    static const QRegularExpression domain(QStringLiteral("^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$"));
-    return domain.match(text).hasMatch();
-}
-
 bool isKnown(const QList<KeySpec> &specs, const QString &key)
 {
     return std::any_of(specs.cbegin(), specs.cend(), [&](const KeySpec &s) { return s.key == key; });
@@ -577,11 +567,11 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
         const bool multiTenant = tenant == QLatin1String("organizations") || tenant == QLatin1String("common");
         if (tenant.isEmpty()) {
             reader.error(QStringLiteral("tenant"), QStringLiteral("is missing; set it to your directory's tenant id or primary domain (organizations or common for several tenants, consumers for personal accounts)"), anyFile);
-        } else if (!multiTenant && tenant != QLatin1String("consumers") && !isGuid(tenant) && !isDomainName(tenant)) {
+        } else if (!multiTenant && tenant != QLatin1String("consumers") && !isGuid(tenant) && !EmailDomain::normalize(tenant)) {
             reader.error(QStringLiteral("tenant"), QStringLiteral("'%1' is not a tenant id, a domain, organizations, common or consumers").arg(tenant.left(80)));
         }
         provider.allowPersonalAccounts = reader.boolean(QStringLiteral("allow_personal_accounts")).value_or(false);
-        if ((tenant == QLatin1String("consumers") || tenant == PersonalAccountsTenant) && !provider.allowPersonalAccounts)
+        if ((tenant == QLatin1String("consumers") || tenant == MicrosoftPersonalTenant) && !provider.allowPersonalAccounts)
             reader.error(QStringLiteral("tenant"), QStringLiteral("'%1' signs in personal Microsoft accounts only; set allow_personal_accounts = true if that is intended").arg(tenant));
         if (const auto tenants = reader.list(QStringLiteral("allowed_tenants"))) {
             for (const QString &entry : *tenants) {
@@ -630,10 +620,12 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
     }
 
     if (google) {
+        // The same domain rules as allowed_domains, kept in the ASCII (IDNA) form.
         const QString domain = reader.string(QStringLiteral("hosted_domain")).value_or(QString());
-        if (!domain.isEmpty() && !isDomainName(domain.toLower()))
+        const auto normalized = EmailDomain::normalize(domain);
+        if (!domain.isEmpty() && !normalized)
             reader.error(QStringLiteral("hosted_domain"), QStringLiteral("'%1' is not a domain name such as example.com").arg(domain.left(80)));
-        provider.hostedDomain = domain.toLower();
+        provider.hostedDomain = normalized.value_or(QString());
     }
 
     if (!reader.has(QStringLiteral("client_id"))) {

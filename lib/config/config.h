@@ -52,6 +52,9 @@ struct PolicyConfig {
     bool hookAccessToken = false; // hand the access token to the hooks (off: they see the identity only)
 };
 
+// The tenant id of personal Microsoft accounts (Entra ID docs, "ID token claims reference": tid).
+inline const QString MicrosoftPersonalTenant = QStringLiteral("9188040d-6c67-4c5b-b112-36a304b66dad");
+
 struct ProviderConfig {
     QString id;
     QString type; // "oidc", "google" or "microsoft"
@@ -96,6 +99,18 @@ struct ProviderConfig {
     QString logoFile;         // an administrator's own logo (SVG or PNG), overriding `logo`
     QString backgroundColor;  // #rrggbb
     QString textColor;        // #rrggbb
+
+    // This provider as its device client (device_client_id and its secret): the client a device
+    // sign-in's tokens belong to, which renewal and revocation must use.
+    ProviderConfig asDeviceClient() const
+    {
+        ProviderConfig device = *this;
+        if (!deviceClientId.isEmpty()) {
+            device.clientId = deviceClientId;
+            device.clientSecret = deviceClientSecret;
+        }
+        return device;
+    }
 
     // Whether sign-in is OpenID Connect (an ID token is asked for and validated).
     bool isOpenIdConnect() const { return scopes.contains(QStringLiteral("openid")); }

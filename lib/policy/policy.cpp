@@ -121,7 +121,7 @@ SignInError Policy::decide(const ProviderConfig &provider, const QJsonObject &cl
     }
 
     // 2. The registry: accounts, never addresses, are what is registered.
-    const QString accountKey = identity->accountKey.isEmpty() ? identity->subject : identity->accountKey;
+    const QString accountKey = identity->account();
     const RegisteredAccount *known = m_registry ? m_registry->find(identity->issuer, accountKey) : nullptr;
     const bool preregistered = m_policy.preregistered.contains(provider.id + QLatin1Char(':') + accountKey)
         || (!verifiedAddress.isEmpty() && m_policy.preregistered.contains(verifiedAddress.toLower()));

@@ -34,10 +34,12 @@ public:
     // Whether an address is in a list of addresses or "*" (staff, admins).
     static bool listed(const QStringList &list, const QString &verifiedAddress);
 
+    // A refusal as the policy words it: policy_refused, the rule in `check`, IT's refusal_help added.
+    SignInError refuse(const QString &message, const QString &check) const;
+
 private:
     enum class Mode { SignIn, Recheck };
     SignInError decide(const ProviderConfig &provider, const QJsonObject &claims, Identity *identity, Mode mode);
-    SignInError refuse(const QString &message, const QString &check) const;
 
     PolicyConfig m_policy;
     AccountRegistry *m_registry;

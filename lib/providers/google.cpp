@@ -1,5 +1,7 @@
 #include "google.h"
 
+#include "policy/emaildomain.h"
+
 #include <QCoreApplication>
 
 namespace Signet {
@@ -30,7 +32,8 @@ SignInError GoogleRules::buildIdentity(const QJsonObject &claims, const QMap<QSt
         return error;
 
     // From the ID token only: userinfo is a second, weaker source for the same facts.
-    const QString hostedDomain = claims.value(QLatin1String("hd")).toString().toLower();
+    const QString hd = claims.value(QLatin1String("hd")).toString();
+    const QString hostedDomain = hd.isEmpty() ? QString() : EmailDomain::normalize(hd).value_or(QStringLiteral("<invalid>"));
     identity->hostedDomain = boundedText(hostedDomain, "hd");
     if (!m_provider.hostedDomain.isEmpty() && hostedDomain != m_provider.hostedDomain) {
         return {SignInError::Code::PolicyRefused,

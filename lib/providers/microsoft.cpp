@@ -11,8 +11,6 @@
 
 namespace Signet {
 
-const QString MicrosoftRules::PersonalAccountsTenant = QStringLiteral("9188040d-6c67-4c5b-b112-36a304b66dad");
-
 namespace {
 QString tr(const char *text)
 {
@@ -127,7 +125,7 @@ SignInError MicrosoftRules::buildIdentity(const QJsonObject &claims, const QMap<
                     .arg(m_provider.displayName),
                 QStringLiteral("account")};
     }
-    if (tenantId == PersonalAccountsTenant) {
+    if (tenantId == MicrosoftPersonalTenant) {
         if (!m_provider.allowPersonalAccounts) {
             return {SignInError::Code::PolicyRefused,
                     tr("This is a personal Microsoft account; this desktop accepts only work or school accounts. Sign in with the account your organisation gave you."),
@@ -188,7 +186,7 @@ SignInError MicrosoftRules::buildIdentity(const QJsonObject &claims, const QMap<
 SignInError MicrosoftRules::recheck(const Identity &identity) const
 {
     bool admitted = false;
-    if (identity.tenantId == PersonalAccountsTenant)
+    if (identity.tenantId == MicrosoftPersonalTenant)
         admitted = m_provider.allowPersonalAccounts;
     else if (!m_provider.allowedTenants.isEmpty())
         admitted = m_provider.allowedTenants.contains(QStringLiteral("*")) || m_provider.allowedTenants.contains(identity.tenantId);

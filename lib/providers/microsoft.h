@@ -19,9 +19,6 @@ class MicrosoftRules : public ProviderRules
 public:
     using ProviderRules::ProviderRules;
 
-    // The tenant id of personal Microsoft accounts.
-    static const QString PersonalAccountsTenant;
-
     OidcDiscovery::IssuerCheck discoveryIssuerCheck() const override;
     QList<ProfileRequest> profileRequests(const ProviderMetadata &metadata, const QStringList &grantedScopes) const override;
     std::chrono::seconds profileTimeout() const override { return m_provider.graphTimeout; }

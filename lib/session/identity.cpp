@@ -28,7 +28,7 @@ QJsonObject Identity::toJson(const QDateTime &now) const
         {QStringLiteral("signed_in_at"), timeOrNull(signedInAt)},
         {QStringLiteral("expires_at"), timeOrNull(expiresAt)},
         {QStringLiteral("expires_in"), expiresAt.isValid() ? QJsonValue(qMax<qint64>(0, now.secsTo(expiresAt))) : QJsonValue(QJsonValue::Null)},
-        {QStringLiteral("account"), accountKey.isEmpty() ? subject : accountKey},
+        {QStringLiteral("account"), account()},
         {QStringLiteral("has_avatar"), !avatar.isEmpty()},
         {QStringLiteral("roles"), QJsonArray::fromStringList(signetRoles)},
         {QStringLiteral("roles_complete"), rolesComplete},

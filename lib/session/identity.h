@@ -4,7 +4,6 @@
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
-#include <QUrl>
 
 namespace Signet {
 
@@ -43,18 +42,14 @@ struct Identity {
     QDateTime expiresAt;
 
     bool isValid() const { return !issuer.isEmpty() && !subject.isEmpty(); }
+    // The key of the account at its issuer: accountKey where the provider has one, else the subject.
+    QString account() const { return accountKey.isEmpty() ? subject : accountKey; }
     // The protocol's identity object (docs/ipc.md); expires_in counted from `now`.
     QJsonObject toJson(const QDateTime &now = QDateTime::currentDateTimeUtc()) const;
 };
 
-// Where the provider of a session can be told about its end: RFC 7009 revocation and OpenID
-// Connect RP-initiated logout. Not secret; kept with the session because discovery found them.
-struct SessionEndpoints {
-    QUrl revocation;
-    QUrl endSession;
-};
-
-// The secrets that belong to a session. Held by the agent only: no IPC message contains them.
+// The secrets that belong to a session. Held by the agent only: no IPC message contains them,
+// except the access token the `token` method hands out. The refresh token never leaves the agent.
 struct TokenSet {
     QString accessToken;
     QString refreshToken;

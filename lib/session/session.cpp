@@ -12,14 +12,13 @@ Session::Session(QObject *parent)
     connect(&m_expiry, &QTimer::timeout, this, [this] { isActive(); });
 }
 
-void Session::start(const Identity &identity, const TokenSet &tokens, const SessionEndpoints &endpoints, const QJsonObject &claims)
+void Session::start(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims)
 {
     // A new sign-in replaces the old one: its tokens are no longer held.
     for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
         SecretRedactor::removeSecret(secret);
     m_identity = identity;
     m_tokens = tokens;
-    m_endpoints = endpoints;
     m_claims = claims;
     armExpiry();
     qCInfo(lcSession) << "session started for provider" << identity.provider << "until" << identity.expiresAt.toString(Qt::ISODate);
@@ -37,7 +36,6 @@ bool Session::end(EndReason reason)
         SecretRedactor::removeSecret(secret);
     m_identity = {};
     m_tokens = {};
-    m_endpoints = {};
     m_claims = {};
     m_expiry.stop();
     qCInfo(lcSession) << "session ended for provider" << provider << reason;

@@ -21,7 +21,7 @@ public:
 
     // `claims`: the validated ID token's claims, kept (in memory) so a policy change can re-check
     // the identity's roles.
-    void start(const Identity &identity, const TokenSet &tokens, const SessionEndpoints &endpoints = {}, const QJsonObject &claims = {});
+    void start(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims = {});
     // The same person with what a policy change altered (roles); the session and its expiry go on.
     void updateIdentity(const Identity &identity);
     // After a renewal: new tokens (the old ones leave the log redactor) and a later expiry.
@@ -34,7 +34,6 @@ public:
     bool isActive();
     const Identity &identity() const { return m_identity; }
     const TokenSet &tokens() const { return m_tokens; }
-    const SessionEndpoints &endpoints() const { return m_endpoints; }
     const QJsonObject &claims() const { return m_claims; }
     // Who the last session was, after it ended (for on_signout).
     const Identity &lastIdentity() const { return m_lastIdentity; }
@@ -50,7 +49,6 @@ private:
 
     Identity m_identity;
     TokenSet m_tokens;
-    SessionEndpoints m_endpoints;
     QJsonObject m_claims;
     Identity m_lastIdentity;
     QTimer m_expiry;

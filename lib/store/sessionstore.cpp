@@ -100,12 +100,14 @@ QString SessionStore::recordPath() const
 QString SessionStore::installationId()
 {
     // Distinguishes this state directory's entries from any other's in the same keychain.
+    if (!m_installationId.isEmpty())
+        return m_installationId;
     const QString path = QDir(m_directory).filePath(QStringLiteral("installation-id"));
     QFile file(path);
     if (file.open(QIODevice::ReadOnly)) {
         const QByteArray id = file.readAll().trimmed();
         if (id.size() == 32)
-            return QString::fromLatin1(id);
+            return m_installationId = QString::fromLatin1(id);
     }
     QDir().mkpath(m_directory);
     QFile::setPermissions(m_directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
@@ -116,12 +118,12 @@ QString SessionStore::installationId()
         out.write(id.toHex());
         out.commit();
     }
-    return QString::fromLatin1(id.toHex());
+    return m_installationId = QString::fromLatin1(id.toHex());
 }
 
 QString SessionStore::keyFor(const Identity &identity)
 {
-    return installationId() + QLatin1Char('/') + identity.provider + QLatin1Char('/') + (identity.accountKey.isEmpty() ? identity.subject : identity.accountKey);
+    return installationId() + QLatin1Char('/') + identity.provider + QLatin1Char('/') + (identity.account());
 }
 
 void SessionStore::save(const Stored &session, Done done)

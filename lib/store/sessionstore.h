@@ -46,6 +46,7 @@ private:
     QString keyFor(const Identity &identity);
 
     QString m_directory;
+    QString m_installationId; // read (or made) once
     Keychain m_keychain;
 };
 

@@ -432,7 +432,7 @@ private Q_SLOTS:
         alice.emailVerified = true;
         alice.signedInAt = QDateTime::currentDateTimeUtc();
         alice.expiresAt = alice.signedInAt.addSecs(3600);
-        m_agent->session()->start(alice, {}, {}, QJsonObject{{QStringLiteral("department"), QStringLiteral("it")}});
+        m_agent->session()->start(alice, {}, QJsonObject{{QStringLiteral("department"), QStringLiteral("it")}});
         client.next([](const QJsonObject &m) { return m.value(QLatin1String("event")).toString() == QLatin1String("signed-in"); });
 
         Config config = m_config;
