@@ -62,6 +62,16 @@ ColumnLayout {
                 Accessible.name: text
                 Accessible.description: entry.modelData.problem
             }
+            // Only where IT allows it for this provider (allow_device_flow).
+            Button {
+                objectName: "device-" + entry.modelData.id
+                Layout.fillWidth: true
+                flat: true
+                visible: entry.modelData.available && entry.modelData.deviceFlow === true
+                text: qsTr("Use a code on another device")
+                onClicked: page.controller.signInWithDevice(entry.modelData.id)
+                Accessible.name: qsTr("Sign in with %1 using a code on another device").arg(entry.modelData.displayName)
+            }
             BodyText {
                 visible: !entry.modelData.available && text.length > 0
                 text: qsTr("Unavailable: %1").arg(entry.modelData.problem)

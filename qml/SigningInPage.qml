@@ -20,10 +20,28 @@ ColumnLayout {
         onActivated: page.controller.cancel()
     }
 
+    readonly property bool device: page.controller.userCode.length > 0
+
     Heading {
-        text: qsTr("Finish signing in in your browser…")
+        text: page.device ? qsTr("Enter the code on another device") : qsTr("Finish signing in in your browser…")
+    }
+    // A device sign-in: where to go and which code to enter (RFC 8628).
+    BodyText {
+        visible: page.device
+        text: qsTr("On a phone or another computer, open %1 and enter this code. Only enter it if you started this sign-in yourself.")
+              .arg(page.controller.verificationUri)
+    }
+    Label {
+        objectName: "userCode"
+        visible: page.device
+        text: page.controller.userCode
+        font.pixelSize: 28
+        font.family: "monospace"
+        Layout.alignment: Qt.AlignHCenter
+        Accessible.name: qsTr("Code to enter: %1").arg(text)
     }
     BodyText {
+        visible: !page.device
         text: page.controller.openBrowser
               ? qsTr("Signing in with %1. Your browser shows the sign-in page; this window updates when you are done.").arg(page.controller.signInProviderName)
               : qsTr("Signing in with %1. Open the address below in your browser; this window updates when you are done.").arg(page.controller.signInProviderName)
@@ -35,7 +53,7 @@ ColumnLayout {
     }
     BusyIndicator {
         Layout.alignment: Qt.AlignHCenter
-        visible: page.controller.authorizationUrl.length === 0
+        visible: page.controller.authorizationUrl.length === 0 && !page.device
         running: visible
         Accessible.name: qsTr("Waiting for the sign-in address")
     }

@@ -310,6 +310,12 @@ void SessionController::onEvent(const QString &event, const QJsonObject &data, q
         Q_EMIT signInChanged();
         if (std::exchange(m_signIn.openBrowser, false) && m_openBrowser)
             openInBrowser(url);
+    } else if (event == QLatin1String("device-code")) {
+        if (id <= 0 || id != m_signIn.requestId)
+            return;
+        m_signIn.userCode = jsonString(data, "user_code");
+        m_signIn.verificationUri = jsonString(data, "verification_uri");
+        Q_EMIT signInChanged();
     } else if (event == QLatin1String("signed-in")) {
         m_failed = false;
         if (!m_signIn.active())
@@ -330,6 +336,17 @@ void SessionController::onEvent(const QString &event, const QJsonObject &data, q
     // Other events are newer than this window: ignored, as docs/ipc.md asks.
 }
 
+void SessionController::signInWithDevice(const QString &providerId)
+{
+    if (m_agentState != AgentState::Ready || m_signIn.active())
+        return;
+    m_failed = false;
+    clearError();
+    setNotice({});
+    startSignIn(providerId, false, true);
+    updateState();
+}
+
 void SessionController::signIn(const QString &providerId)
 {
     if (m_agentState != AgentState::Ready) {
@@ -347,13 +364,16 @@ void SessionController::signIn(const QString &providerId)
     updateState();
 }
 
-void SessionController::startSignIn(const QString &providerId, bool openBrowser)
+void SessionController::startSignIn(const QString &providerId, bool openBrowser, bool device)
 {
-    const qint64 id = m_client->request(QStringLiteral("signin"), {{QStringLiteral("provider"), providerId}});
+    QJsonObject params{{QStringLiteral("provider"), providerId}};
+    if (device)
+        params.insert(QStringLiteral("device"), true);
+    const qint64 id = m_client->request(QStringLiteral("signin"), params);
     if (id <= 0)
         return;
     m_requests.insert(id, Purpose::SignIn);
-    m_signIn = {id, providerId, QString(), openBrowser};
+    m_signIn = {id, providerId, QString(), QString(), QString(), openBrowser};
     m_lastProvider = providerId;
     Q_EMIT signInChanged();
 }
@@ -480,6 +500,7 @@ void SessionController::setProviders(const QJsonArray &providers)
             {QStringLiteral("type"), jsonString(provider, "type")},
             {QStringLiteral("available"), provider.value(QLatin1String("available")).toBool(true)},
             {QStringLiteral("problem"), jsonString(provider, "problem")},
+            {QStringLiteral("deviceFlow"), provider.value(QLatin1String("device_flow")).toBool(false)},
         });
     }
     if (list == m_providers)

@@ -45,6 +45,9 @@ class SessionController : public QObject, public QQmlParserStatus
     Q_PROPERTY(QString signInProvider READ signInProvider NOTIFY signInChanged)
     Q_PROPERTY(QString signInProviderName READ signInProviderName NOTIFY signInChanged)
     Q_PROPERTY(QString authorizationUrl READ authorizationUrl NOTIFY signInChanged)
+    // A device sign-in (RFC 8628): the code to enter, and where, on another device.
+    Q_PROPERTY(QString userCode READ userCode NOTIFY signInChanged)
+    Q_PROPERTY(QString verificationUri READ verificationUri NOTIFY signInChanged)
     // The problem on show: why the agent is unavailable, or why the last sign-in failed.
     Q_PROPERTY(Error errorCode READ errorCode NOTIFY errorChanged)
     Q_PROPERTY(QString errorName READ errorName NOTIFY errorChanged) // the agent's code, e.g. "access_denied"
@@ -112,6 +115,8 @@ public:
     QString signInProvider() const { return m_signIn.provider; }
     QString signInProviderName() const;
     QString authorizationUrl() const { return m_signIn.url; }
+    QString userCode() const { return m_signIn.userCode; }
+    QString verificationUri() const { return m_signIn.verificationUri; }
     Error errorCode() const { return m_error; }
     QString errorName() const { return m_errorName; }
     QString errorMessage() const { return m_errorMessage; }
@@ -132,6 +137,8 @@ public Q_SLOTS:
 
 public:
     Q_INVOKABLE void signIn(const QString &providerId);
+    // With a code on another device, where the provider's policy allows it (providers[i].device_flow).
+    Q_INVOKABLE void signInWithDevice(const QString &providerId);
     Q_INVOKABLE void cancel();
     Q_INVOKABLE void signOut();
     // Agent unavailable: connect now. Sign-in failed: try the same provider again.
@@ -173,6 +180,8 @@ private:
         qint64 requestId = -1;
         QString provider;
         QString url;
+        QString userCode;         // device sign-in
+        QString verificationUri;
         bool openBrowser = false; // started here: open the URL when it comes (once)
         bool active() const { return requestId > 0; }
     };
@@ -185,7 +194,7 @@ private:
     void onResponse(qint64 id, const QJsonObject &result);
     void onErrorResponse(qint64 id, const QString &code, const QString &message);
     void onEvent(const QString &event, const QJsonObject &data, qint64 id);
-    void startSignIn(const QString &providerId, bool openBrowser);
+    void startSignIn(const QString &providerId, bool openBrowser, bool device = false);
     void finishSignIn();
     void setIdentity(const QJsonObject &identity);
     void setProviders(const QJsonArray &providers);

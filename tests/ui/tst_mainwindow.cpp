@@ -50,6 +50,7 @@ private Q_SLOTS:
     void everyControlHasAnAccessibleName();
     void signInWithKeyboardAndCancel();
     void failureThenBack();
+    void deviceSignInShowsTheCode();
     void signedInShowsIdentityAndSignsOut();
     void agentUnavailable();
 
@@ -232,6 +233,31 @@ void tst_MainWindow::failureThenBack()
     screenshot(QStringLiteral("failure"));
     click(item(QStringLiteral("backButton")));
     QTRY_COMPARE(page(), int(SignIn));
+}
+
+// Where IT allows it, a provider offers a sign-in with a code on another device; the page then shows
+// the code (and no browser address).
+void tst_MainWindow::deviceSignInShowsTheCode()
+{
+    QJsonObject acme = FakeAgent::provider(QStringLiteral("acme"), QStringLiteral("Acme"));
+    acme.insert(QStringLiteral("device_flow"), true);
+    m_agent->providers = {FakeAgent::provider(QStringLiteral("demo"), QStringLiteral("Demo identity provider")), acme};
+    QVERIFY(load());
+    QTRY_COMPARE(page(), int(SignIn));
+    QVERIFY(!item(QStringLiteral("device-demo"))->isVisible()); // not allowed for demo
+    QTRY_VERIFY(item(QStringLiteral("device-acme"))->isVisible());
+    click(item(QStringLiteral("device-acme")));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    const auto signin = m_agent->lastRequest(QStringLiteral("signin"));
+    QCOMPARE(signin.params.value(QLatin1String("device")).toBool(), true);
+    m_agent->sendEvent(QStringLiteral("device-code"),
+                       {{QStringLiteral("user_code"), QStringLiteral("WDJB-MJHT")}, {QStringLiteral("verification_uri"), QStringLiteral("https://login.example/device")}},
+                       signin.id);
+    QTRY_COMPARE(page(), int(SigningIn));
+    QTRY_COMPARE(item(QStringLiteral("userCode"))->property("text").toString(), QStringLiteral("WDJB-MJHT"));
+    QVERIFY(item(QStringLiteral("userCode"))->isVisible());
+    QVERIFY(!item(QStringLiteral("authorizationUrl"))->isVisible());
+    screenshot(QStringLiteral("device-code"));
 }
 
 void tst_MainWindow::signedInShowsIdentityAndSignsOut()

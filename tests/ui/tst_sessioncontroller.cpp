@@ -33,6 +33,7 @@ private Q_SLOTS:
     void signInFails_data();
     void signInFails();
     void retryAfterFailureSignsInAgain();
+    void deviceSignInShowsTheCode();
     void dismissReturnsToProviders();
     void cancelReturnsToSignedOut();
     void joinsRunningSignInWithoutBrowser();
@@ -185,6 +186,29 @@ void tst_SessionController::signInShowsUrlAndSucceeds()
     QCOMPARE(m_controller->identity().value(QStringLiteral("providerName")).toString(), QStringLiteral("Demo identity provider"));
     QVERIFY(m_controller->authorizationUrl().isEmpty());
     QCOMPARE(errors.size(), 0);
+}
+
+// A device sign-in asks the agent for one and shows the code and the address to enter it at.
+void tst_SessionController::deviceSignInShowsTheCode()
+{
+    startReady();
+    m_controller->signInWithDevice(QStringLiteral("demo"));
+    QCOMPARE(m_controller->state(), SessionController::State::SigningIn);
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    const auto signin = m_agent->lastRequest(QStringLiteral("signin"));
+    QCOMPARE(signin.params.value(QLatin1String("device")).toBool(), true);
+    m_agent->sendEvent(QStringLiteral("device-code"), {{QStringLiteral("user_code"), QStringLiteral("OTHER-REQ")}}, 999); // not ours
+    m_agent->sendEvent(QStringLiteral("device-code"),
+                       {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("user_code"), QStringLiteral("WDJB-MJHT")},
+                        {QStringLiteral("verification_uri"), QStringLiteral("https://login.example/device")}, {QStringLiteral("expires_in"), 900}},
+                       signin.id);
+    QTRY_COMPARE(m_controller->userCode(), QStringLiteral("WDJB-MJHT"));
+    QCOMPARE(m_controller->verificationUri(), QStringLiteral("https://login.example/device"));
+    QVERIFY(m_controller->authorizationUrl().isEmpty());
+    m_agent->sendResult(signin.id, {{QStringLiteral("identity"),
+                                     FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Alice"), QStringLiteral("alice@example.com"), true, 600)}});
+    QTRY_COMPARE(m_controller->state(), SessionController::State::SignedIn);
+    QVERIFY(m_controller->userCode().isEmpty());
 }
 
 void tst_SessionController::signInFails_data()
