@@ -44,12 +44,12 @@ sed "s|@ISSUER@|$issuer|" resources/demo/signet.conf.in >"$demo/signet.conf"
 # The agent keeps the session in the keychain: the desktop's, or — without a session bus (a server,
 # an SSH login) — a throwaway gnome-keyring of its own.
 if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
-  "$build/app/agent/signet-agent" --config "$demo/signet.conf" 2>"$demo/agent.log" &
+  "$build/bin/signet-agent" --config "$demo/signet.conf" 2>"$demo/agent.log" &
 else
-  bash scripts/with-keyring.sh "$build/app/agent/signet-agent" --config "$demo/signet.conf" 2>"$demo/agent.log" &
+  bash scripts/with-keyring.sh "$build/bin/signet-agent" --config "$demo/signet.conf" 2>"$demo/agent.log" &
 fi
 pids+=($!)
-signetctl=$root/$build/app/signetctl/signetctl
+signetctl=$root/$build/bin/signetctl
 for _ in $(seq 100); do "$signetctl" status >/dev/null 2>&1 && break; sleep 0.1; done
 if ! "$signetctl" status >/dev/null 2>&1; then
   echo "demo: signet-agent did not start; see $demo/agent.log" >&2
@@ -70,9 +70,9 @@ Logs: $demo/agent.log, $demo/idp.log
 
 TXT
 
-if [ "$headless" = 0 ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$build/app/signet/signet" ]; then
+if [ "$headless" = 0 ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$build/bin/signet" ]; then
   echo "Opening the Signet window; close it to stop the demo."
-  "$build/app/signet/signet"
+  "$build/bin/signet"
 else
   echo "demo: ready. Press Ctrl-C to stop."
   while sleep 3600; do :; done

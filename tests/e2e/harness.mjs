@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const sourceDir = process.env.SIGNET_SOURCE_DIR ?? path.resolve(here, '../..');
 export const buildDir = process.env.SIGNET_BUILD_DIR ?? path.join(sourceDir, 'build');
-export const agentBin = path.join(buildDir, 'app/agent/signet-agent');
-export const ctlBin = path.join(buildDir, 'app/signetctl/signetctl');
+export const agentBin = path.join(buildDir, 'bin/signet-agent');
+export const ctlBin = path.join(buildDir, 'bin/signetctl');
 export const browserDriver = path.join(sourceDir, 'tests/e2e/browser.mjs');
 
 // Starts a process and collects its output; `lines` resolves each stdout line as it comes.
