@@ -18,8 +18,10 @@
 
 #include <csignal>
 #include <functional>
+#include <algorithm>
 #include <cstdio>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -81,6 +83,13 @@ int main(int argc, char *argv[])
     // The agent holds tokens: no core dumps, and no ptrace attach by other same-user processes
     // that are not its parent (Yama ptrace_scope permitting). See docs/threat-model.md.
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    // Room for IpcServer::MaxConnections clients plus the agent's own files: the soft limit is
+    // often 1024, the hard one much higher.
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 4096) {
+        files.rlim_cur = std::min<rlim_t>(4096, files.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
 
     if (qEnvironmentVariableIsEmpty("QT_MESSAGE_PATTERN"))
         qSetMessagePattern(QStringLiteral("signet-agent: %{if-category}%{category}: %{endif}%{message}"));

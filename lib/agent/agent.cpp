@@ -1,5 +1,6 @@
 #include "agent.h"
 
+#include "agent/appaccess.h"
 #include "auth/jwks.h"
 #include "auth/signinattempt.h"
 #include "auth/tokenrefresh.h"
@@ -28,9 +29,16 @@ namespace Signet {
 
 namespace {
 const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out"), QStringLiteral("policy-changed"), QStringLiteral("renewed"),
-                               QStringLiteral("attention-needed")};
+                               QStringLiteral("attention-needed"), QStringLiteral("expiring"), QStringLiteral("apps-changed"),
+                               QStringLiteral("consent-request"), QStringLiteral("consent-resolved")};
+// Only the window hears about consent prompts.
+const QStringList WindowEvents = {QStringLiteral("consent-request"), QStringLiteral("consent-resolved")};
+// Events that tell who is signed in: not for apps that may not know (whoami = granted).
+const QStringList IdentityEvents = {QStringLiteral("signed-in"), QStringLiteral("policy-changed"), QStringLiteral("renewed"),
+                                    QStringLiteral("attention-needed"), QStringLiteral("expiring")};
 const QStringList Capabilities = {QStringLiteral("status"), QStringLiteral("providers"), QStringLiteral("signin"), QStringLiteral("cancel"),
-                                  QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar"), QStringLiteral("token")};
+                                  QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar"), QStringLiteral("token"),
+                                  QStringLiteral("apps"), QStringLiteral("consent"), QStringLiteral("reset")};
 
 QJsonObject problemToJson(const ConfigProblem &problem)
 {
@@ -54,6 +62,23 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
     QString problem;
     if (!m_registry.load(&problem))
         qCWarning(lcAgent).noquote() << problem;
+    m_access = std::make_unique<AppAccess>(QDir(m_stateDirectory).filePath(QStringLiteral("grants.json")), &m_audit, &m_connections);
+    m_access->setConfig(config);
+    connect(m_access.get(), &AppAccess::eventReady, this, [this](const QString &event, const QJsonObject &data, bool windowOnly) {
+        const QList<QPointer<IpcConnection>> connections = m_connections;
+        for (const auto &connection : connections) {
+            if (connection && connection->subscriptions.contains(event) && (!windowOnly || m_access->isWindow(connection)))
+                connection->sendEvent(event, data);
+        }
+    });
+    m_expiringTimer.setSingleShot(true);
+    connect(&m_expiringTimer, &QTimer::timeout, this, [this] {
+        if (!m_session.isActive())
+            return;
+        const Identity &identity = m_session.identity();
+        broadcast(QStringLiteral("expiring"), {{QStringLiteral("identity"), identity.toJson()},
+                                               {QStringLiteral("expires_in"), qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(identity.expiresAt))}});
+    });
     m_renewTimer.setSingleShot(true);
     connect(&m_renewTimer, &QTimer::timeout, this, &Agent::renew);
     // Timers run on the monotonic clock, which stands still while the machine sleeps: look at the
@@ -81,6 +106,7 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
     });
     connect(&m_session, &Session::ended, this, [this](const QString &provider, Session::EndReason reason) {
         m_audit.record(QStringLiteral("signout"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
+        m_expiringTimer.stop();
         cancelRenewal(tr("The session ended."));
         ++m_sessionGeneration;
         if (m_store)
@@ -113,6 +139,7 @@ void Agent::attach(IpcConnection *connection)
         m_connections.removeAll(connection);
         m_connections.removeAll(nullptr);
         m_waiters.removeIf([connection](const Waiter &waiter) { return waiter.connection == connection || !waiter.connection; });
+        m_access->connectionClosed(connection);
     });
 }
 
@@ -131,7 +158,7 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
     }
     if (method == QLatin1String("hello")) {
         QString code, message;
-        const QJsonObject result = hello(params, &code, &message);
+        const QJsonObject result = hello(connection, params, &code, &message);
         if (code.isEmpty())
             connection->sendResult(id, result);
         else
@@ -148,7 +175,11 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
         if (running)
             m_attempt->cancel();
     } else if (method == QLatin1String("whoami")) {
-        if (m_session.isActive())
+        QString refused;
+        if (!m_access->mayKnowIdentity(connection, &refused)) {
+            m_access->noteUse(connection, QStringLiteral("app-refused"));
+            connection->sendError(id, QStringLiteral("not_granted"), refused, {{QStringLiteral("check"), QStringLiteral("app")}});
+        } else if (m_session.isActive())
             connection->sendResult(id, {{QStringLiteral("identity"), m_session.identity().toJson()}});
         else
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
@@ -157,6 +188,11 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
     } else if (method == QLatin1String("token")) {
         requestToken(connection, id, params);
     } else if (method == QLatin1String("avatar")) {
+        QString refused;
+        if (!m_access->mayKnowIdentity(connection, &refused)) {
+            connection->sendError(id, QStringLiteral("not_granted"), refused, {{QStringLiteral("check"), QStringLiteral("app")}});
+            return;
+        }
         if (!m_session.isActive()) {
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in."));
             return;
@@ -165,25 +201,19 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
         connection->sendResult(id, {{QStringLiteral("content_type"), identity.avatar.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromLatin1(identity.avatarType))},
                                     {QStringLiteral("data"), identity.avatar.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromLatin1(identity.avatar.toBase64()))}});
     } else if (method == QLatin1String("subscribe")) {
-        QStringList wanted = AllEvents;
-        if (params.contains(QLatin1String("events"))) {
-            wanted.clear();
-            for (const QJsonValue &event : params.value(QLatin1String("events")).toArray()) {
-                if (AllEvents.contains(event.toString()))
-                    wanted << event.toString();
-            }
-        }
-        for (const QString &event : std::as_const(wanted))
-            connection->subscriptions.insert(event);
-        QStringList all = connection->subscriptions.values();
-        all.sort();
-        connection->sendResult(id, {{QStringLiteral("events"), QJsonArray::fromStringList(all)}});
+        subscribe(connection, id, params);
+    } else if (method == QLatin1String("apps")) {
+        m_access->apps(connection, id, params);
+    } else if (method == QLatin1String("consent")) {
+        m_access->consent(connection, id, params);
+    } else if (method == QLatin1String("reset")) {
+        reset(connection, id, params);
     } else {
         connection->sendError(id, QStringLiteral("unknown_method"), tr("Unknown method '%1'. This agent speaks protocol %2; see docs/ipc.md.").arg(method.left(64)).arg(SIGNET_PROTOCOL_VERSION));
     }
 }
 
-QJsonObject Agent::hello(const QJsonObject &params, QString *errorCode, QString *errorMessage)
+QJsonObject Agent::hello(const IpcConnection *connection, const QJsonObject &params, QString *errorCode, QString *errorMessage)
 {
     const QJsonValue protocol = params.value(QLatin1String("protocol"));
     if (!protocol.isUndefined() && protocol.toInt(-1) != SIGNET_PROTOCOL_VERSION) {
@@ -194,6 +224,7 @@ QJsonObject Agent::hello(const QJsonObject &params, QString *errorCode, QString 
         return {};
     }
     return {{QStringLiteral("protocol"), SIGNET_PROTOCOL_VERSION},
+            {QStringLiteral("caller"), m_access->describe(connection)},
             {QStringLiteral("agent"), QStringLiteral("signet-agent")},
             {QStringLiteral("version"), QStringLiteral(SIGNET_VERSION)},
             {QStringLiteral("capabilities"), QJsonArray::fromStringList(Capabilities)}};
@@ -355,6 +386,7 @@ void Agent::reconfigure(const Config &config)
 {
     m_config = config;
     m_policy = std::make_unique<Policy>(config.policy, &m_registry);
+    m_access->setConfig(config);
     for (const auto &provider : config.providers) {
         SecretRedactor::addSecret(provider.clientSecret);
         SecretRedactor::addSecret(provider.deviceClientSecret);
@@ -394,8 +426,16 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
         connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in."));
         return;
     }
+    QPointer<IpcConnection> waiting(connection);
+    endSession([waiting, id](const QJsonObject &result) {
+        if (waiting)
+            waiting->sendResult(id, result);
+    });
+}
+
+void Agent::endSession(std::function<void(QJsonObject)> done)
+{
     // Signed out here first, whatever the provider says: never held up by the network.
-    const Identity identity = m_session.identity();
     const TokenSet tokens = m_session.tokens();
     const ProviderMetadata metadata = m_sessionMetadata;
     // The client the tokens were issued to (a device client, perhaps): RFC 7009 §2.1 refuses others.
@@ -418,23 +458,83 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
     const ProviderConfig *provider = &sessionProvider;
     if (sessionProvider.id.isEmpty() || !TokenRevocation::isSupported(*provider, metadata.revocationEndpoint, tokens)) {
         result.insert(QStringLiteral("revoked"), QJsonValue::Null); // nothing to revoke at this provider
-        connection->sendResult(id, result);
+        done(result);
         return;
     }
     // At most 10 s: the person waits for this answer, and clients give up after 30 s.
     auto *network = new BoundedNetworkAccessManager(std::min(provider->httpTimeout, std::chrono::seconds(10)), this);
     network->setExtraCaCertificates(provider->extraCaCertificates);
     auto *revocation = new TokenRevocation(network, *provider, metadata.revocationEndpoint, tokens, network);
-    QPointer<IpcConnection> waiting(connection);
-    connect(revocation, &TokenRevocation::finished, this, [waiting, id, result, revocation, network, name = provider->displayName]() mutable {
+    connect(revocation, &TokenRevocation::finished, this, [done = std::move(done), result, revocation, network, name = provider->displayName]() mutable {
         result.insert(QStringLiteral("revoked"), revocation->isRevoked());
         if (!revocation->isRevoked())
             result.insert(QStringLiteral("revocation_error"), tr("%1 could not be told to revoke the tokens: %2").arg(name, revocation->errorMessage()));
-        if (waiting)
-            waiting->sendResult(id, result);
+        done(result);
         network->deleteLater();
     });
     revocation->start();
+}
+
+void Agent::reset(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params)
+{
+    if (params.value(QLatin1String("confirm")).toBool() != true) {
+        connection->sendError(id, QStringLiteral("bad_request"),
+                              tr("'reset' forgets every account, app grant and stored secret of this user; send it with \"confirm\": true."));
+        return;
+    }
+    if (m_attempt && !m_attempt->isFinished())
+        m_attempt->cancel();
+    const int accounts = int(m_registry.accounts().size());
+    m_registry.clear();
+    QString problem;
+    if (!m_registry.save(&problem))
+        qCWarning(lcAgent).noquote() << problem;
+    const int grants = m_access->forgetAnswers();
+    m_audit.record(QStringLiteral("reset"), {{QStringLiteral("accounts"), accounts}, {QStringLiteral("grants"), grants}});
+    QJsonObject result{{QStringLiteral("reset"), true}, {QStringLiteral("accounts"), accounts}, {QStringLiteral("grants"), grants}};
+    QPointer<IpcConnection> waiting(connection);
+    if (!m_session.isActive()) {
+        if (m_store)
+            m_store->clear(); // whatever a crashed agent may have left in the keychain
+        result.insert(QStringLiteral("signed_out"), false);
+        connection->sendResult(id, result);
+        return;
+    }
+    // Signed out as with `signout`, the provider told where it can be.
+    endSession([waiting, id, result](const QJsonObject &signedOut) mutable {
+        for (auto it = signedOut.begin(); it != signedOut.end(); ++it)
+            result.insert(it.key(), it.value());
+        if (waiting)
+            waiting->sendResult(id, result);
+    });
+}
+
+void Agent::subscribe(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params)
+{
+    QStringList wanted = AllEvents;
+    if (params.contains(QLatin1String("events"))) {
+        wanted.clear();
+        for (const QJsonValue &event : params.value(QLatin1String("events")).toArray()) {
+            if (AllEvents.contains(event.toString()))
+                wanted << event.toString();
+        }
+    }
+    QString refused;
+    const bool mayKnow = m_access->mayKnowIdentity(connection, &refused);
+    const bool window = m_access->isWindow(connection);
+    // Events a connection may not have are left out of the answer, which lists what it will get.
+    wanted.removeIf([&](const QString &event) { return (WindowEvents.contains(event) && !window) || (IdentityEvents.contains(event) && !mayKnow); });
+    const bool newConsentListener = wanted.contains(QStringLiteral("consent-request")) && !connection->subscriptions.contains(QStringLiteral("consent-request"));
+    for (const QString &event : std::as_const(wanted))
+        connection->subscriptions.insert(event);
+    QStringList all = connection->subscriptions.values();
+    all.sort();
+    connection->sendResult(id, {{QStringLiteral("events"), QJsonArray::fromStringList(all)}});
+    // A window that opens while apps wait sees their prompts at once.
+    if (newConsentListener) {
+        for (const QJsonObject &prompt : m_access->openPrompts())
+            connection->sendEvent(QStringLiteral("consent-request"), prompt);
+    }
 }
 
 void Agent::onAttemptFinished()
@@ -611,14 +711,77 @@ void Agent::requestToken(IpcConnection *connection, const QJsonValue &id, const 
         connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
         return;
     }
-    // Only scopes the session was granted; per-app grants narrow this further (docs/ipc.md).
     const QJsonValue scopesValue = params.value(QLatin1String("scopes"));
-    if (!scopesValue.isUndefined() && !scopesValue.isArray()) {
+    const QJsonArray scopesArray = scopesValue.toArray();
+    if ((!scopesValue.isUndefined() && !scopesValue.isArray())
+        || std::any_of(scopesArray.cbegin(), scopesArray.cend(), [](const QJsonValue &scope) { return !scope.isString() || scope.toString().isEmpty(); })) {
         connection->sendError(id, QStringLiteral("bad_request"), tr("'scopes' must be an array of strings."));
         return;
     }
+    // The app first: which program is asking, and may it (docs/ipc.md "Who is calling")?
+    const AppAccess::TokenAccess access = m_access->tokenAccess(connection);
+    switch (access.decision) {
+    case AppAccess::Decision::Allowed:
+        grantedToken(connection, id, params, access.scopes);
+        return;
+    case AppAccess::Decision::Denied:
+        m_access->noteUse(connection, QStringLiteral("app-refused"));
+        connection->sendError(id, QStringLiteral("not_granted"), access.message, {{QStringLiteral("check"), QStringLiteral("app")}});
+        return;
+    case AppAccess::Decision::NoWindow:
+        m_access->noteUse(connection, QStringLiteral("app-refused"));
+        connection->sendError(id, QStringLiteral("consent_required"), access.message);
+        return;
+    case AppAccess::Decision::Ask:
+        break;
+    }
+    QStringList requested;
+    for (const QJsonValue &scope : scopesArray)
+        requested << scope.toString().left(100);
+    QPointer<IpcConnection> waiting(connection);
+    m_access->ask(connection, requested, [this, waiting, id, params](const AppAccess::TokenAccess &answer) {
+        if (!waiting)
+            return;
+        if (answer.decision == AppAccess::Decision::Allowed)
+            grantedToken(waiting, id, params, answer.scopes);
+        else
+            waiting->sendError(id, QStringLiteral("not_granted"), answer.message, {{QStringLiteral("check"), QStringLiteral("app")}});
+    });
+}
+
+void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params, const QStringList &grantScopes)
+{
+    if (!m_session.isActive()) { // signed out while the window asked the person
+        connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
+        return;
+    }
+    const QJsonArray scopesArray = params.value(QLatin1String("scopes")).toArray();
+    // The grant's scopes bound what the app may ask for, and what the token it gets may carry: the
+    // session's token goes only to an app granted every scope it holds. ("openid" and
+    // "offline_access" give no access to an API: not counted.)
+    if (!grantScopes.contains(QStringLiteral("*"))) {
+        QStringList beyond;
+        for (const QJsonValue &scope : scopesArray) {
+            if (!grantScopes.contains(scope.toString()))
+                beyond << scope.toString().left(100);
+        }
+        for (const QString &scope : m_session.tokens().scopes) {
+            if (scope != QLatin1String("openid") && scope != QLatin1String("offline_access") && !grantScopes.contains(scope) && !beyond.contains(scope))
+                beyond << scope;
+        }
+        if (!beyond.isEmpty()) {
+            m_access->noteUse(connection, QStringLiteral("app-refused"));
+            connection->sendError(id, QStringLiteral("not_granted"),
+                                  tr("This app is granted %1 only; the token would carry %2 too. Ask IT to widen the app's scopes, or the app to ask for less.")
+                                      .arg(grantScopes.join(QLatin1Char(' ')), beyond.join(QLatin1Char(' '))),
+                                  {{QStringLiteral("check"), QStringLiteral("app")}});
+            return;
+        }
+    }
+    m_access->noteUse(connection, QStringLiteral("app-access"));
+    // Only scopes the session was granted.
     QStringList notGranted;
-    for (const QJsonValue &scope : scopesValue.toArray()) {
+    for (const QJsonValue &scope : scopesArray) {
         if (!m_session.tokens().scopes.contains(scope.toString()))
             notGranted << scope.toString().left(100);
     }
@@ -765,16 +928,29 @@ std::chrono::milliseconds Agent::renewalLead() const
 void Agent::scheduleRenewal()
 {
     m_renewTimer.stop();
-    if (!m_session.isActive() || !m_config.renewSilently)
+    m_expiringTimer.stop();
+    if (!m_session.isActive())
         return;
     const Identity &identity = m_session.identity();
+    // When the session will simply end, subscribers hear `expiring` a renewal lead before.
+    const auto warnBeforeTheEnd = [&] {
+        const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt) - renewalLead().count();
+        m_expiringTimer.start(int(std::clamp<qint64>(ms, 0, std::numeric_limits<int>::max())));
+    };
+    if (!m_config.renewSilently) {
+        warnBeforeTheEnd();
+        return;
+    }
     if (m_session.tokens().refreshToken.isEmpty()) {
         qCInfo(lcAgent).noquote() << "the session cannot be renewed (no refresh token); it ends at" << identity.expiresAt.toString(Qt::ISODate);
+        warnBeforeTheEnd();
         return;
     }
     // Never past max_session_age after the interactive sign-in: then the person signs in again.
-    if (identity.expiresAt >= identity.signedInAt.addSecs(m_config.maxSessionAge.count()))
+    if (identity.expiresAt >= identity.signedInAt.addSecs(m_config.maxSessionAge.count())) {
+        warnBeforeTheEnd();
         return;
+    }
     const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt) - renewalLead().count();
     m_renewTimer.start(int(std::clamp<qint64>(ms, 0, std::numeric_limits<int>::max())));
 }

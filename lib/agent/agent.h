@@ -18,12 +18,14 @@
 #include <QTimer>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 class QNetworkAccessManager;
 
 namespace Signet {
 
+class AppAccess;
 class IpcConnection;
 class JwksCache;
 class IpcServer;
@@ -65,12 +67,14 @@ public:
     // Before the session expires by this much, it is renewed: min(5 min, a quarter of session_age).
     std::chrono::milliseconds renewalLead() const;
     Session *session() { return &m_session; }
+    // Which apps may do what: grants, consent prompts.
+    AppAccess *appAccess() { return m_access.get(); }
 
 private:
     void attach(IpcConnection *connection);
     void handle(IpcConnection *connection, const QJsonValue &id, const QString &method, const QJsonObject &params);
 
-    QJsonObject hello(const QJsonObject &params, QString *errorCode, QString *errorMessage);
+    QJsonObject hello(const IpcConnection *connection, const QJsonObject &params, QString *errorCode, QString *errorMessage);
     QJsonObject status();
     QJsonObject providers();
     void signIn(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
@@ -94,6 +98,11 @@ private:
     void cancelRenewal(const QString &why);
     QPair<JwksCache *, QNetworkAccessManager *> keysFor(const ProviderConfig &provider);
     void signOut(IpcConnection *connection, const QJsonValue &id);
+    // Ends the session here at once, then tells the provider (≤ 10 s); `done` gets the answer's members.
+    void endSession(std::function<void(QJsonObject)> done);
+    void reset(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
+    void subscribe(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
+    void grantedToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params, const QStringList &grantScopes);
     void broadcast(const QString &event, const QJsonObject &data);
 
     Config m_config;
@@ -116,6 +125,7 @@ private:
     ProviderConfig m_sessionProvider;
     ProviderMetadata m_sessionMetadata;
     QTimer m_renewTimer;
+    QTimer m_expiringTimer; // `expiring`: the session will end and cannot be renewed silently
     QTimer m_wallClockCheck;
     QPointer<TokenRefresh> m_refresh;
     bool m_renewing = false; // from the refresh request until its tokens are in use
@@ -134,6 +144,7 @@ private:
     QList<Waiter> m_tokenWaiters;
     QList<Waiter> m_waiters;
     QList<QPointer<IpcConnection>> m_connections;
+    std::unique_ptr<AppAccess> m_access;
 };
 
 } // namespace Signet

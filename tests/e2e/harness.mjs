@@ -132,8 +132,14 @@ export function demoConfig(issuer, general = {}) {
     `issuer = ${issuer}\nclient_id = signet-demo\nscopes = openid email profile\n`;
 }
 
+// signetctl needs a grant like any app (docs/ipc.md, "Who is calling"): every test agent grants the
+// build's signetctl unless the configuration decides about it itself.
+export function grantCtl(config) {
+  return config.includes('[app.signetctl]') ? config : `${config}\n[app.signetctl]\nexe = ${ctlBin}\nscopes = *\n`;
+}
+
 export async function startAgent(world, config, extraEnv = {}) {
-  writeFileSync(world.configFile, config);
+  writeFileSync(world.configFile, grantCtl(config));
   const agent = launch(agentBin, ['--config', world.configFile], { ...world.env, ...extraEnv });
   const socket = path.join(world.runtime, 'signet', 'agent.sock');
   await waitFor(() => existsSync(socket) || agent.child.exitCode !== null, 'the agent socket');
