@@ -138,9 +138,9 @@ export function grantCtl(config) {
   return config.includes('[app.signetctl]') ? config : `${config}\n[app.signetctl]\nexe = ${ctlBin}\nscopes = *\n`;
 }
 
-export async function startAgent(world, config, extraEnv = {}) {
+export async function startAgent(world, config, extraEnv = {}, binary = agentBin) {
   writeFileSync(world.configFile, grantCtl(config));
-  const agent = launch(agentBin, ['--config', world.configFile], { ...world.env, ...extraEnv });
+  const agent = launch(binary, ['--config', world.configFile], { ...world.env, ...extraEnv });
   const socket = path.join(world.runtime, 'signet', 'agent.sock');
   await waitFor(() => existsSync(socket) || agent.child.exitCode !== null, 'the agent socket');
   if (agent.child.exitCode !== null) throw new Error(`signet-agent exited:\n${agent.stderr}`);
