@@ -28,6 +28,26 @@
 namespace Signet {
 
 namespace {
+// Google answers with the long names of its OpenID Connect scopes; they are the same scopes
+// ("OAuth 2.0 Scopes for Google APIs": email = .../auth/userinfo.email, profile = .../auth/userinfo.profile).
+QString canonicalScope(const QString &scope)
+{
+    if (scope == QLatin1String("https://www.googleapis.com/auth/userinfo.email"))
+        return QStringLiteral("email");
+    if (scope == QLatin1String("https://www.googleapis.com/auth/userinfo.profile"))
+        return QStringLiteral("profile");
+    return scope;
+}
+
+QStringList canonicalScopes(const QStringList &scopes)
+{
+    QStringList result;
+    for (const QString &scope : scopes)
+        result << canonicalScope(scope);
+    result.removeDuplicates();
+    return result;
+}
+
 const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out"), QStringLiteral("policy-changed"), QStringLiteral("renewed"),
                                QStringLiteral("attention-needed"), QStringLiteral("expiring"), QStringLiteral("apps-changed"),
                                QStringLiteral("consent-request"), QStringLiteral("consent-resolved")};
@@ -749,45 +769,11 @@ void Agent::requestToken(IpcConnection *connection, const QJsonValue &id, const 
     });
 }
 
-void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params, const QStringList &grantScopes)
+void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params, const QStringList &grantedScopes)
 {
+    const QStringList grantScopes = canonicalScopes(grantedScopes);
     if (!m_session.isActive()) { // signed out while the window asked the person
         connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
-        return;
-    }
-    const QJsonArray scopesArray = params.value(QLatin1String("scopes")).toArray();
-    // The grant's scopes bound what the app may ask for, and what the token it gets may carry: the
-    // session's token goes only to an app granted every scope it holds. ("openid" and
-    // "offline_access" give no access to an API: not counted.)
-    if (!grantScopes.contains(QStringLiteral("*"))) {
-        QStringList beyond;
-        for (const QJsonValue &scope : scopesArray) {
-            if (!grantScopes.contains(scope.toString()))
-                beyond << scope.toString().left(100);
-        }
-        for (const QString &scope : m_session.tokens().scopes) {
-            if (scope != QLatin1String("openid") && scope != QLatin1String("offline_access") && !grantScopes.contains(scope) && !beyond.contains(scope))
-                beyond << scope;
-        }
-        if (!beyond.isEmpty()) {
-            m_access->noteUse(connection, QStringLiteral("app-refused"));
-            connection->sendError(id, QStringLiteral("not_granted"),
-                                  tr("This app is granted %1 only; the token would carry %2 too. Ask IT to widen the app's scopes, or the app to ask for less.")
-                                      .arg(grantScopes.join(QLatin1Char(' ')), beyond.join(QLatin1Char(' '))),
-                                  {{QStringLiteral("check"), QStringLiteral("app")}});
-            return;
-        }
-    }
-    m_access->noteUse(connection, QStringLiteral("app-access"));
-    // Only scopes the session was granted.
-    QStringList notGranted;
-    for (const QJsonValue &scope : scopesArray) {
-        if (!m_session.tokens().scopes.contains(scope.toString()))
-            notGranted << scope.toString().left(100);
-    }
-    if (!notGranted.isEmpty()) {
-        connection->sendError(id, QStringLiteral("not_granted"),
-                              tr("The session has no token for %1 (it holds: %2).").arg(notGranted.join(QStringLiteral(", ")), m_session.tokens().scopes.join(QLatin1Char(' '))));
         return;
     }
     const QJsonValue minValidValue = params.value(QLatin1String("min_valid"));
@@ -796,6 +782,54 @@ void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const 
         return;
     }
     const qint64 minValid = qint64(std::clamp(minValidValue.toDouble(double(DefaultMinValidSeconds)), 0.0, 3600.0));
+    QStringList requested;
+    for (const QJsonValue &scope : params.value(QLatin1String("scopes")).toArray())
+        requested << canonicalScope(scope.toString().left(100));
+    requested.removeDuplicates();
+    const QStringList held = canonicalScopes(m_session.tokens().scopes);
+    const bool anyScope = grantScopes.contains(QStringLiteral("*"));
+    const auto without = [](const QStringList &list, const QStringList &other) {
+        QStringList rest;
+        for (const QString &item : list) {
+            if (!other.contains(item))
+                rest << item;
+        }
+        return rest;
+    };
+    const auto refuse = [&](const QString &message) {
+        m_access->noteUse(connection, QStringLiteral("app-refused"));
+        connection->sendError(id, QStringLiteral("not_granted"), message, {{QStringLiteral("check"), QStringLiteral("app")}});
+    };
+    // The app asks only for what its grant lists.
+    if (!anyScope && !without(requested, grantScopes).isEmpty()) {
+        refuse(tr("This app is granted %1 only, and asked for %2. Ask IT to widen the app's scopes.")
+                   .arg(grantScopes.join(QLatin1Char(' ')), without(requested, grantScopes).join(QLatin1Char(' '))));
+        return;
+    }
+    // The session's own token, when it carries everything asked for and nothing beyond the grant
+    // ("openid" and "offline_access" give no access to an API: not counted).
+    const QStringList missing = without(requested, held);
+    const QStringList beyondGrant = anyScope ? QStringList{} : without(without(held, grantScopes), {QStringLiteral("openid"), QStringLiteral("offline_access")});
+    if (!missing.isEmpty() || !beyondGrant.isEmpty()) {
+        // Otherwise a token for just these scopes, from the refresh token (RFC 6749 §6: never more than
+        // the session holds — except at Microsoft, where one refresh token gives a token per resource).
+        const QStringList wanted = requested.isEmpty() ? grantScopes : requested;
+        const bool perResource = m_sessionProvider.type == QLatin1String("microsoft");
+        if (!missing.isEmpty() && !perResource) {
+            connection->sendError(id, QStringLiteral("not_granted"),
+                                  tr("The session has no token for %1 (it holds: %2).").arg(missing.join(QStringLiteral(", ")), held.join(QLatin1Char(' '))));
+            return;
+        }
+        if (m_session.tokens().refreshToken.isEmpty() || m_sessionProvider.type == QLatin1String("github")) {
+            refuse(tr("This app is granted %1 only; the session's token carries %2 too, and %3 cannot issue a narrower one. Ask IT to widen the app's scopes.")
+                       .arg(grantScopes.join(QLatin1Char(' ')), beyondGrant.join(QLatin1Char(' ')), m_sessionProvider.displayName));
+            return;
+        }
+        m_access->noteUse(connection, QStringLiteral("app-access"));
+        scopedToken(connection, id, wanted, minValid);
+        return;
+    }
+    m_access->noteUse(connection, QStringLiteral("app-access"));
     const QDateTime expiresAt = m_session.tokens().accessTokenExpiresAt;
     if (!expiresAt.isValid() || QDateTime::currentDateTimeUtc().secsTo(expiresAt) >= minValid) {
         connection->sendResult(id, tokenResult());
@@ -957,6 +991,15 @@ void Agent::scheduleRenewal()
 
 void Agent::cancelRenewal(const QString &why)
 {
+    if (m_scopedRefresh)
+        m_scopedRefresh->parent()->deleteLater();
+    m_scopedRefresh.clear();
+    m_scopedRefreshing = false;
+    m_renewAfterScoped = false;
+    m_scopedTokens.clear();
+    const QStringList keys = m_scopedWaiters.keys();
+    for (const QString &key : keys)
+        answerScopedWaiters(key, {SignInError::Code::ProviderError, why});
     m_renewTimer.stop();
     if (m_refresh)
         m_refresh->parent()->deleteLater(); // its network manager owns it
@@ -972,6 +1015,11 @@ void Agent::renew()
     // (including the keychain write between the two).
     if (!m_session.isActive() || m_renewing)
         return;
+    if (m_scopedRefreshing) {
+        // The scoped refresh may rotate the refresh token: renew with the new one, afterwards.
+        m_renewAfterScoped = true;
+        return;
+    }
     m_renewing = true;
     const auto keys = keysFor(m_sessionProvider);
     auto *network = new BoundedNetworkAccessManager(m_sessionProvider.httpTimeout, this);
@@ -1003,6 +1051,9 @@ void Agent::onRenewalFinished(TokenRefresh *refresh, quint64 generation)
         m_audit.record(QStringLiteral("renewal-failed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("code"), SignInError::codeName(refresh->error().code)}});
         m_renewing = false;
         answerTokenWaiters({refresh->error().code, identity.attention});
+        const QStringList scopedKeys = m_scopedWaiters.keys();
+        for (const QString &key : scopedKeys)
+            answerScopedWaiters(key, {refresh->error().code, identity.attention});
         broadcast(QStringLiteral("attention-needed"), {{QStringLiteral("message"), identity.attention}, {QStringLiteral("identity"), identity.toJson()}});
         // A network that comes back within the session's time gets another try.
         if (refresh->error().code == SignInError::Code::ProviderUnreachable) {
@@ -1042,9 +1093,139 @@ void Agent::applyRenewal(const Identity &identity, const TokenSet &tokens, const
         return;
     m_session.renew(identity, tokens, claims);
     answerTokenWaiters({});
+    startScopedRefresh(); // apps waiting for narrower tokens: now the refresh token is free
     m_audit.record(QStringLiteral("renewed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("expires_at"), identity.expiresAt.toString(Qt::ISODate)}});
     broadcast(QStringLiteral("renewed"), {{QStringLiteral("identity"), identity.toJson()}});
     scheduleRenewal();
+}
+
+QJsonObject Agent::ScopedToken::toJson() const
+{
+    return {{QStringLiteral("access_token"), accessToken},
+            {QStringLiteral("token_type"), QStringLiteral("Bearer")},
+            {QStringLiteral("scopes"), QJsonArray::fromStringList(scopes)},
+            {QStringLiteral("expires_at"), expiresAt.isValid() ? QJsonValue(expiresAt.toUTC().toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("expires_in"), expiresAt.isValid() ? QJsonValue(QDateTime::currentDateTimeUtc().secsTo(expiresAt)) : QJsonValue(QJsonValue::Null)}};
+}
+
+void Agent::scopedToken(IpcConnection *connection, const QJsonValue &id, const QStringList &scopes, qint64 minValid)
+{
+    QStringList sorted = scopes;
+    sorted.sort();
+    sorted.removeDuplicates();
+    const QString key = sorted.join(QLatin1Char(' '));
+    const auto cached = m_scopedTokens.constFind(key);
+    // As for the session's token: a provider whose tokens never live min_valid seconds is asked at
+    // most every MinTokenRefreshInterval; meanwhile the token is returned with its real expires_in.
+    if (cached != m_scopedTokens.cend()
+        && (!cached->expiresAt.isValid() || QDateTime::currentDateTimeUtc().secsTo(cached->expiresAt) >= minValid
+            || cached->fetchedAt.msecsTo(QDateTime::currentDateTimeUtc()) < MinTokenRefreshIntervalMs)) {
+        connection->sendResult(id, cached->toJson());
+        return;
+    }
+    qsizetype waiting = 0;
+    for (const auto &list : std::as_const(m_scopedWaiters))
+        waiting += list.size();
+    if (waiting >= MaxPendingRequests || (!m_scopedWaiters.contains(key) && m_scopedWaiters.size() >= MaxScopeSets)) {
+        connection->sendError(id, QStringLiteral("busy"), tr("Too many token requests are waiting; try again in a moment."));
+        return;
+    }
+    m_scopedWaiters[key].append({connection, id, minValid});
+    startScopedRefresh();
+}
+
+void Agent::startScopedRefresh()
+{
+    // One request with the refresh token at a time: a provider that rotates it would see the
+    // second request replay the old one and end the whole grant.
+    if (m_scopedRefreshing || m_renewing || m_scopedWaiters.isEmpty() || !m_session.isActive())
+        return;
+    m_scopedRefreshing = true;
+    const QString key = m_scopedWaiters.firstKey();
+    const auto keys = keysFor(m_sessionProvider);
+    auto *network = new BoundedNetworkAccessManager(m_sessionProvider.httpTimeout, this);
+    network->setExtraCaCertificates(m_sessionProvider.extraCaCertificates);
+    m_scopedRefresh = new TokenRefresh(network, m_sessionProvider, m_sessionMetadata, m_session.tokens(), m_session.claims(), keys.first, network);
+    m_scopedRefresh->setScopes(scopesOfKey(key));
+    const quint64 generation = m_sessionGeneration;
+    connect(m_scopedRefresh, &TokenRefresh::finished, this, [this, key, generation, refresh = m_scopedRefresh.data()] { onScopedRefreshFinished(refresh, key, generation); });
+    qCInfo(lcAgent).noquote() << "asking for a token for" << key;
+    m_scopedRefresh->start();
+}
+
+void Agent::onScopedRefreshFinished(TokenRefresh *refresh, const QString &key, quint64 generation)
+{
+    refresh->parent()->deleteLater(); // its network manager
+    if (m_scopedRefresh == refresh)
+        m_scopedRefresh.clear();
+    if (generation != m_sessionGeneration || !m_session.isActive())
+        return; // the session it was for has ended (its waiters were answered then)
+    const auto next = [this] {
+        m_scopedRefreshing = false;
+        if (std::exchange(m_renewAfterScoped, false))
+            renew();
+        else
+            startScopedRefresh();
+    };
+    if (refresh->error().isError()) {
+        answerScopedWaiters(key, {refresh->error().code, tr("%1 did not issue a token for %2: %3").arg(m_sessionProvider.displayName, key, refresh->error().message)});
+        next();
+        return;
+    }
+    const TokenSet issued = refresh->tokens();
+    // A provider that ignores `scope` answers with the session's full token: that must not reach an
+    // app granted less.
+    QStringList extra;
+    for (const QString &scope : canonicalScopes(issued.scopes)) {
+        if (!scopesOfKey(key).contains(scope) && scope != QLatin1String("openid") && scope != QLatin1String("offline_access"))
+            extra << scope;
+    }
+    const SignInError outcome = extra.isEmpty()
+        ? SignInError{}
+        : SignInError{SignInError::Code::ProviderError, tr("%1 answered the request for a token for %2 with one that also carries %3; it is not handed to an app granted less.")
+                                                         .arg(m_sessionProvider.displayName, key, extra.join(QLatin1Char(' ')))};
+    if (extra.isEmpty())
+        m_scopedTokens.insert(key, {issued.accessToken, issued.accessTokenExpiresAt, issued.scopes, QDateTime::currentDateTimeUtc()});
+    TokenSet session = m_session.tokens();
+    if (issued.refreshToken.isEmpty() || issued.refreshToken == session.refreshToken) {
+        answerScopedWaiters(key, outcome);
+        next();
+        return;
+    }
+    // Rotation: the new refresh token is in the keychain before anything else happens with it.
+    session.refreshToken = issued.refreshToken;
+    const Identity identity = m_session.identity();
+    const QJsonObject claims = m_session.claims();
+    const auto apply = [this, identity, session, claims, key, generation, next, outcome] {
+        if (generation != m_sessionGeneration || !m_session.isActive())
+            return;
+        m_session.renew(identity, session, claims);
+        answerScopedWaiters(key, outcome);
+        next();
+    };
+    if (!m_store) {
+        apply();
+        return;
+    }
+    m_store->save({identity, session, m_sessionMetadata, claims, m_sessionProvider.clientId}, [apply](const Keychain::Result &result) {
+        if (!result.ok())
+            qCWarning(lcAgent).noquote() << "the rotated refresh token could not be stored; it lives in memory only:" << result.message;
+        apply();
+    });
+}
+
+void Agent::answerScopedWaiters(const QString &key, const SignInError &error)
+{
+    const QList<ScopedWaiter> waiters = m_scopedWaiters.take(key);
+    const auto token = m_scopedTokens.constFind(key);
+    for (const ScopedWaiter &waiter : waiters) {
+        if (!waiter.connection)
+            continue;
+        if (error.isError())
+            waiter.connection->sendError(waiter.id, SignInError::codeName(error.code), error.message);
+        else if (token != m_scopedTokens.cend())
+            waiter.connection->sendResult(waiter.id, token->toJson());
+    }
 }
 
 void Agent::releaseAttempt(SignInAttempt *attempt)

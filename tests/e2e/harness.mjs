@@ -22,7 +22,11 @@ function launch(command, args, env) {
   const result = { child, stdout: '', stderr: '', exited: null };
   child.stdout.on('data', (d) => { result.stdout += d; });
   child.stderr.on('data', (d) => { result.stderr += d; });
-  result.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // 'exit' can come before the last of stdout has been read: wait for stdout to close too. (Not for stderr,
+  // which a browser started by signetctl may hold open after signetctl has exited.)
+  const stdoutClosed = new Promise((resolve) => child.stdout.on('close', resolve));
+  result.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+    .then(async (status) => { await stdoutClosed; return status; });
   return result;
 }
 

@@ -27,7 +27,8 @@ function run(command, args, env = world.env) {
   const result = { child, stdout: '', stderr: '' };
   child.stdout.on('data', (d) => { result.stdout += d; });
   child.stderr.on('data', (d) => { result.stderr += d; });
-  result.exited = once(child, 'exit').then(([code]) => { printed.push(result.stdout, result.stderr); return code; });
+  // 'close': after the process exited and its output was read to the end.
+  result.exited = once(child, 'close').then(([code]) => { printed.push(result.stdout, result.stderr); return code; });
   return result;
 }
 
@@ -110,6 +111,10 @@ test('hello tells each caller who the agent thinks it is', async () => {
     id: `script:${python}:${realpathSync(script)}`, name: 'hello.py', exe: python, script: realpathSync(script),
     problem: undefined, grant: null, window: false,
   });
+});
+
+test('docs/ipc.md shows exactly the companion app this suite runs', () => {
+  assert.ok(readFileSync(path.join(sourceDir, 'docs/ipc.md'), 'utf8').includes(`\`\`\`python\n${readFileSync(companion, 'utf8')}\`\`\``));
 });
 
 test('no window to ask: the app is told to open Signet (consent_required), and whoami still answers', async () => {
