@@ -144,7 +144,7 @@ async function startAgentTimed() {
 async function stopAgent() {
   agent.child.kill('SIGTERM');
   const code = await agent.exited;
-  if (code !== 0) fail(`the agent exited with ${code} on SIGTERM:\n${agent.log}`);
+  if (code !== 0) fail(`the agent exited with ${code ?? 'a signal'} on SIGTERM:\n${agent.log}`);
 }
 
 async function waitSignedIn() {
@@ -183,9 +183,11 @@ try {
     const r = await startAgentTimed();
     agent = r.agent;
     starts.push(r.ms);
+    // Also lets the agent finish starting: it listens before it installs its SIGTERM handler, so a SIGTERM
+    // right after the first accepted connection would kill it outright.
+    await waitSignedIn();
   }
   results.start_signed_in_ms = { median: median(starts), all: starts };
-  await waitSignedIn();
   await sleep(plan.idleMs);
   results.rss_idle_signed_in_kib = rssKiB(agent.child.pid);
 
