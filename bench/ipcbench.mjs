@@ -36,8 +36,10 @@ const { values: options } = parseArgs({
 });
 const smoke = options.smoke;
 const plan = smoke
-  ? { latencyCount: 2000, durationMs: 200, starts: 1, idleMs: 300, hyperfine: false }
-  : { latencyCount: 20000, durationMs: 3000, starts: 7, idleMs: 2000, hyperfine: !options['no-hyperfine'] };
+  ? { rounds: 1, latencyCount: 2000, durationMs: 200, starts: 1, idleMs: 300, hyperfine: false }
+  : { rounds: 3, latencyCount: 10000, durationMs: 2000, starts: 7, idleMs: 2000, hyperfine: !options['no-hyperfine'] };
+// The servers take turns, round after round, and each figure is the median over the rounds: a burst of load from
+// elsewhere on the machine then hurts one round of every server rather than all of one server's samples.
 
 const benchBin = (name) => path.join(buildDir, 'bench', name);
 const clientBin = benchBin('signet-bench-client');
@@ -147,13 +149,13 @@ async function stopAgent() {
   if (code !== 0) fail(`the agent exited with ${code ?? 'a signal'} on SIGTERM:\n${agent.log}`);
 }
 
-async function waitSignedIn() {
+async function waitState(state) {
   for (let i = 0; i < 200; i += 1) {
     const status = await ctl(world, ['status', '--json']);
-    if (status.code === 0 && JSON.parse(status.stdout).state === 'signed_in') return;
+    if (status.code === 0 && JSON.parse(status.stdout).state === state) return;
     await sleep(25);
   }
-  fail('the restarted agent did not restore the stored session');
+  fail(state === 'signed_in' ? 'the restarted agent did not restore the stored session' : `the agent did not reach the state ${state}`);
 }
 
 const results = { mode: smoke ? 'smoke' : 'full', date: new Date().toISOString(), machine: machineInfo() };
@@ -167,9 +169,15 @@ function machineInfo() {
 
 try {
   // --- 5a. Start to accepting connections, signed out (nothing in the keychain) -------------------------------
-  const first = await startAgentTimed();
-  agent = first.agent;
-  results.start_signed_out_ms = first.ms;
+  const startsOut = [];
+  for (let i = 0; i < plan.starts; i += 1) {
+    if (agent) await stopAgent();
+    const r = await startAgentTimed();
+    agent = r.agent;
+    startsOut.push(r.ms);
+    await waitState('signed_out');
+  }
+  results.start_signed_out_ms = { median: median(startsOut), all: startsOut };
   await sleep(plan.idleMs);
   results.rss_idle_signed_out_kib = rssKiB(agent.child.pid);
 
@@ -185,7 +193,7 @@ try {
     starts.push(r.ms);
     // Also lets the agent finish starting: it listens before it installs its SIGTERM handler, so a SIGTERM
     // right after the first accepted connection would kill it outright.
-    await waitSignedIn();
+    await waitState('signed_in');
   }
   results.start_signed_in_ms = { median: median(starts), all: starts };
   await sleep(plan.idleMs);
@@ -218,12 +226,22 @@ try {
     raw: (method) => [rawSocket, echoRequest(replyBytes[method]), 'echo'],
   };
   results.reply_bytes = replyBytes;
+  results.rounds = plan.rounds;
   results.latency = {};
   for (const method of Object.keys(requests)) {
+    const samples = {};
+    for (let round = 0; round < plan.rounds; round += 1) {
+      for (const [server, target] of Object.entries(targets)) {
+        const [socket, request, expect] = target(method);
+        (samples[server] ??= []).push(JSON.parse(run(clientBin, ['latency', socket, request, String(plan.latencyCount), '--expect', expect])));
+      }
+    }
     results.latency[method] = {};
-    for (const [server, target] of Object.entries(targets)) {
-      const [socket, request, expect] = target(method);
-      results.latency[method][server] = JSON.parse(run(clientBin, ['latency', socket, request, String(plan.latencyCount), '--expect', expect]));
+    for (const [server, runs] of Object.entries(samples)) {
+      const m = {};
+      for (const key of Object.keys(runs[0])) m[key] = median(runs.map((one) => one[key]));
+      m.p50_us_rounds = runs.map((one) => one.p50_us);
+      results.latency[method][server] = m;
     }
   }
 
@@ -232,12 +250,17 @@ try {
   for (const clients of [50, 200]) {
     results.throughput[clients] = {};
     for (const method of Object.keys(requests)) {
-      results.throughput[clients][method] = {};
-      for (const [server, target] of Object.entries(targets)) {
-        const [socket, request, expect] = target(method);
-        results.throughput[clients][method][server] = JSON.parse(run(clientBin,
-          ['throughput', socket, request, String(clients), String(plan.durationMs), '--expect', expect])).rps;
+      const samples = {};
+      for (let round = 0; round < plan.rounds; round += 1) {
+        for (const [server, target] of Object.entries(targets)) {
+          const [socket, request, expect] = target(method);
+          (samples[server] ??= []).push(JSON.parse(run(clientBin,
+            ['throughput', socket, request, String(clients), String(plan.durationMs), '--expect', expect])).rps);
+        }
       }
+      results.throughput[clients][method] = {};
+      for (const [server, rps] of Object.entries(samples)) results.throughput[clients][method][server] = median(rps);
+      results.throughput[clients][method].rounds = samples;
     }
   }
   results.rss_after_load_kib = rssKiB(agent.child.pid);
@@ -344,12 +367,12 @@ function report(r) {
   lines.push(`Signet IPC benchmark (${r.mode}), ${r.date}`);
   lines.push(`machine: ${r.machine.cpu}, ${r.machine.cores} cores, load ${r.machine.load_at_start}, Linux ${r.machine.kernel}`);
   lines.push('');
-  lines.push(`agent start to first accepted connection: ${f(r.start_signed_out_ms)} ms signed out, ` +
-    `${f(r.start_signed_in_ms.median)} ms with a stored session (median of ${r.start_signed_in_ms.all.length})`);
+  lines.push(`agent start to first accepted connection (median of ${r.start_signed_in_ms.all.length}): ` +
+    `${f(r.start_signed_out_ms.median)} ms signed out, ${f(r.start_signed_in_ms.median)} ms with a stored session`);
   lines.push(`agent RSS: ${r.rss_idle_signed_out_kib} KiB idle signed out, ${r.rss_idle_signed_in_kib} KiB idle signed in, ` +
     `${r.rss_after_load_kib} KiB after the throughput runs`);
   lines.push('');
-  lines.push(`round trips, 1 client (µs; answers: whoami ${r.reply_bytes.whoami} B, token ${r.reply_bytes.token} B)`);
+  lines.push(`round trips, 1 client (µs, median of ${r.rounds} round(s) of ${plan.latencyCount}; answers: whoami ${r.reply_bytes.whoami} B, token ${r.reply_bytes.token} B)`);
   lines.push('  method  server        p50      p99     mean');
   const names = { agent: 'signet-agent', qt: 'QLocalServer', raw: 'raw socket' };
   for (const [method, servers] of Object.entries(r.latency)) {
@@ -357,8 +380,11 @@ function report(r) {
       lines.push(`  ${method.padEnd(7)} ${names[server].padEnd(12)} ${f(l.p50_us).padStart(7)} ${f(l.p99_us).padStart(8)} ${f(l.mean_us).padStart(8)}`);
     }
   }
+  for (const [method, l] of Object.entries(r.latency)) {
+    lines.push(`  ${method}: the agent's own work per request ≈ ${f(l.agent.p50_us - l.qt.p50_us)} µs (its p50 minus the QLocalServer echo's)`);
+  }
   lines.push('');
-  lines.push('throughput (requests/s, one request in flight per client)');
+  lines.push(`throughput (requests/s, one request in flight per client, median of ${r.rounds} round(s) of ${plan.durationMs / 1000} s)`);
   lines.push('  clients method  signet-agent  QLocalServer  raw socket');
   for (const [clients, methods] of Object.entries(r.throughput)) {
     for (const [method, t] of Object.entries(methods)) {
