@@ -305,6 +305,7 @@ static int run_throughput(const char *socket_path, const char *request, long cli
     const uint64_t window_start = started + warmup_ns;
     const uint64_t window_end = window_start + (uint64_t)duration_ms * 1000000u;
     uint64_t counted = 0;
+    uint64_t replies = 0; /* all of them, warm-up included: to divide the server's CPU time by */
     uint64_t last_reply = started;
     struct epoll_event events[256];
     for (;;) {
@@ -358,6 +359,7 @@ static int run_throughput(const char *socket_path, const char *request, long cli
                 }
                 if (now >= window_start && now < window_end)
                     counted++;
+                replies++;
                 last_reply = now;
                 c->used = 0;
                 c->sent = 0;
@@ -366,8 +368,8 @@ static int run_throughput(const char *socket_path, const char *request, long cli
         }
     }
     double window = (double)duration_ms / 1000.0;
-    printf("{\"clients\": %ld, \"seconds\": %.3f, \"requests\": %llu, \"rps\": %.0f}\n", clients, window,
-           (unsigned long long)counted, (double)counted / window);
+    printf("{\"clients\": %ld, \"seconds\": %.3f, \"requests\": %llu, \"rps\": %.0f, \"replies\": %llu}\n", clients,
+           window, (unsigned long long)counted, (double)counted / window, (unsigned long long)replies);
     for (long i = 0; i < clients; i++) {
         close(connections[i].fd);
         free(connections[i].buffer);

@@ -80,7 +80,13 @@ async function startServer(command, args) {
   const exited = new Promise((resolve) => child.on('exit', resolve));
   for (let i = 0; i < 200 && !out.includes('ready\n') && child.exitCode === null; i += 1) await sleep(25);
   if (!out.includes('ready\n')) fail(`${path.basename(command)} did not start: ${err.trim()}`);
-  return { child, async stop() { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } } };
+  return { child, pid: child.pid, async stop() { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } } };
+}
+
+// Nanoseconds the process's main thread has run on a CPU (/proc/<pid>/schedstat): what a request costs the server
+// whatever else the machine is doing, unlike the wall-clock figures.
+function cpuNs(pid) {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
 function rssKiB(pid) {
@@ -225,6 +231,7 @@ try {
     qt: (method) => [qtSocket, echoRequest(replyBytes[method]), 'echo'],
     raw: (method) => [rawSocket, echoRequest(replyBytes[method]), 'echo'],
   };
+  const pids = { agent: agent.child.pid, raw: servers[0].pid, qt: servers[1].pid };
   results.reply_bytes = replyBytes;
   results.rounds = plan.rounds;
   results.latency = {};
@@ -251,16 +258,23 @@ try {
     results.throughput[clients] = {};
     for (const method of Object.keys(requests)) {
       const samples = {};
+      const cpu = {};
       for (let round = 0; round < plan.rounds; round += 1) {
         for (const [server, target] of Object.entries(targets)) {
           const [socket, request, expect] = target(method);
-          (samples[server] ??= []).push(JSON.parse(run(clientBin,
-            ['throughput', socket, request, String(clients), String(plan.durationMs), '--expect', expect])).rps);
+          const before = cpuNs(pids[server]);
+          const one = JSON.parse(run(clientBin,
+            ['throughput', socket, request, String(clients), String(plan.durationMs), '--expect', expect]));
+          (cpu[server] ??= []).push((cpuNs(pids[server]) - before) / 1000 / one.replies);
+          (samples[server] ??= []).push(one.rps);
         }
       }
       results.throughput[clients][method] = {};
       for (const [server, rps] of Object.entries(samples)) results.throughput[clients][method][server] = median(rps);
       results.throughput[clients][method].rounds = samples;
+      results.server_cpu_us_per_request ??= {};
+      results.server_cpu_us_per_request[clients] ??= {};
+      results.server_cpu_us_per_request[clients][method] = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)]));
     }
   }
   results.rss_after_load_kib = rssKiB(agent.child.pid);
@@ -341,14 +355,25 @@ async function wholeProcesses(requests) {
     out.unavailable.push({ name: 'gh auth token', why: 'gh is not installed (apt install gh)' });
   }
 
-  const exportFile = path.join(world.root, 'hyperfine.json');
-  const args = ['-N', '--warmup', '20', '--min-runs', '300', '--style', 'none', '--export-json', exportFile];
-  for (const c of commands) args.push('-n', c.name, c.command);
-  const result = spawnSync('hyperfine', args, { env, encoding: 'utf8', timeout: 900000 });
-  if (result.status !== 0) fail(`hyperfine failed: ${result.stderr.trim()}`);
-  for (const r of JSON.parse(readFileSync(exportFile, 'utf8')).results) {
-    out.commands.push({ name: r.command, mean_ms: r.mean * 1000, median_ms: r.median * 1000, stddev_ms: r.stddev * 1000,
-      min_ms: r.min * 1000, runs: r.times.length });
+  // Rounds again, the order rotating each round: hyperfine runs one command's samples back to back, so without
+  // this a burst of load from elsewhere lands on whichever command happened to run then. Each figure is over
+  // all samples of all rounds.
+  const rounds = 5;
+  const times = Object.fromEntries(commands.map((c) => [c.name, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    const exportFile = path.join(world.root, `hyperfine-${round}.json`);
+    const args = ['-N', '--warmup', '10', '--runs', '100', '--style', 'none', '--export-json', exportFile];
+    const order = commands.map((_, i) => commands[(i + round) % commands.length]);
+    for (const c of order) args.push('-n', c.name, c.command);
+    const result = spawnSync('hyperfine', args, { env, encoding: 'utf8', timeout: 900000 });
+    if (result.status !== 0) fail(`hyperfine failed: ${result.stderr.trim()}`);
+    for (const r of JSON.parse(readFileSync(exportFile, 'utf8')).results) times[r.command].push(...r.times);
+  }
+  for (const [name, samples] of Object.entries(times)) {
+    const ms = samples.map((t) => t * 1000);
+    const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+    const stddev = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / ms.length);
+    out.commands.push({ name, median_ms: median(ms), mean_ms: mean, stddev_ms: stddev, min_ms: Math.min(...ms), runs: ms.length });
   }
   const byName = Object.fromEntries(out.commands.map((c) => [c.name, c]));
   if (byName['oidc-token']) {
@@ -389,6 +414,14 @@ function report(r) {
   for (const [clients, methods] of Object.entries(r.throughput)) {
     for (const [method, t] of Object.entries(methods)) {
       lines.push(`  ${clients.padStart(7)} ${method.padEnd(7)} ${String(t.agent).padStart(12)} ${String(t.qt).padStart(13)} ${String(t.raw).padStart(11)}`);
+    }
+  }
+  lines.push('');
+  lines.push('server CPU time per request under that load (µs, main thread, /proc/<pid>/schedstat; independent of other load)');
+  lines.push('  clients method  signet-agent  QLocalServer  raw socket');
+  for (const [clients, methods] of Object.entries(r.server_cpu_us_per_request)) {
+    for (const [method, t] of Object.entries(methods)) {
+      lines.push(`  ${clients.padStart(7)} ${method.padEnd(7)} ${f(t.agent).padStart(12)} ${f(t.qt).padStart(13)} ${f(t.raw).padStart(11)}`);
     }
   }
   lines.push('');
