@@ -275,6 +275,8 @@ try {
       results.server_cpu_us_per_request ??= {};
       results.server_cpu_us_per_request[clients] ??= {};
       results.server_cpu_us_per_request[clients][method] = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)]));
+      // After every configuration: a leak would show as growth from one to the next.
+      (results.rss_during_load_kib ??= []).push(rssKiB(agent.child.pid));
     }
   }
   results.rss_after_load_kib = rssKiB(agent.child.pid);
@@ -395,7 +397,7 @@ function report(r) {
   lines.push(`agent start to first accepted connection (median of ${r.start_signed_in_ms.all.length}): ` +
     `${f(r.start_signed_out_ms.median)} ms signed out, ${f(r.start_signed_in_ms.median)} ms with a stored session`);
   lines.push(`agent RSS: ${r.rss_idle_signed_out_kib} KiB idle signed out, ${r.rss_idle_signed_in_kib} KiB idle signed in, ` +
-    `${r.rss_after_load_kib} KiB after the throughput runs`);
+    `${r.rss_after_load_kib} KiB after the throughput runs (after each of them: ${r.rss_during_load_kib.join(', ')})`);
   lines.push('');
   lines.push(`round trips, 1 client (µs, median of ${r.rounds} round(s) of ${plan.latencyCount}; answers: whoami ${r.reply_bytes.whoami} B, token ${r.reply_bytes.token} B)`);
   lines.push('  method  server        p50      p99     mean');
