@@ -143,6 +143,10 @@ int main(int argc, char *argv[])
     if (config.hasGeneralErrors())
         qCWarning(lcAgent) << "the configuration has errors: sign-in is refused until they are fixed (run signet-agent --check-config)";
 
+    // Signals are handled before the socket exists: a SIGTERM right after start must still remove it.
+    std::function<void()> reload = [] {};
+    handleSignals(&app, [&reload] { reload(); });
+
     QString error;
     const QString directory = Signet::IpcServer::defaultRuntimeDirectory(&error);
     Signet::IpcServer server;
@@ -158,8 +162,7 @@ int main(int argc, char *argv[])
     agent.serve(&server);
     agent.restoreSession();
     // Policy applies without a restart: on SIGHUP, and when the files change.
-    const auto reload = [&agent, sources] { agent.reconfigure(Signet::ConfigLoader::load(sources)); };
-    handleSignals(&app, reload);
+    reload = [&agent, sources] { agent.reconfigure(Signet::ConfigLoader::load(sources)); };
     Signet::ConfigWatcher watcher(sources);
     QObject::connect(&watcher, &Signet::ConfigWatcher::changed, &agent, reload);
     return app.exec();
