@@ -16,7 +16,8 @@ packages=(
   libsecret-1-0 gnome-keyring libsecret-tools dbus
   # tests: a headless X server, a real browser for end-to-end sign-in, clang for the fuzzers
   xvfb xauth chromium clang libclang-rt-14-dev
-  python3
+  # python3: the documented companion app; python3-gi: the stand-in KWallet daemon (tests/standins/fakekwallet.py)
+  python3 python3-gi gir1.2-glib-2.0
 )
 
 missing=()

@@ -5,11 +5,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { makeWorld, startAgent, ctl, startStandin, formBrowser, buildDir } from '../e2e/harness.mjs';
+import { makeWorld, startAgent, ctl, startStandin, formBrowser, buildDir, sourceDir, waitFor } from '../e2e/harness.mjs';
 
 let google;
 const worlds = [];
@@ -160,6 +161,33 @@ test('tokens planted in QtKeychain\'s plaintext file are never read back', async
   assert.match(agent.output, /could not restore the session: No keychain is available/);
   await agent.stop();
   assert.ok(readFileSync(plant.stdout.trim(), 'utf8').includes('data='), 'the planted file is still there, unread');
+});
+
+// The same with QtKeychain's KWallet backend, which reads an entry from the plaintext file before it asks the
+// wallet — with or without the insecure fallback (keychain_unix.cpp, kwalletOpenFinished). A private session bus
+// with a KWallet daemon that knows nothing (tests/standins/fakekwallet.py), and a KDE desktop.
+test('KWallet: a planted plaintext entry is not read back either', async (t) => {
+  const world = newWorld();
+  let agent = await start(world);
+  assert.equal((await signIn(world)).code, 0);
+  await agent.stop();
+  const { key, value } = keychainEntry(world);
+  spawnSync('secret-tool', ['clear', 'user', key, 'server', 'signet']);
+  const plant = spawnSync(path.join(buildDir, 'tests/unit/signet-plant-plaintext'), ['signet', key], { input: value, env: world.env, encoding: 'utf8' });
+  assert.equal(plant.status, 0, plant.stderr);
+
+  const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => bus.kill());
+  const [address] = await once(bus.stdout, 'data');
+  const env = { ...world.env, DBUS_SESSION_BUS_ADDRESS: String(address).trim() };
+  const wallet = spawn('/usr/bin/python3', [path.join(sourceDir, 'tests/standins/fakekwallet.py')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => wallet.kill());
+  assert.match(String((await once(wallet.stdout, 'data'))[0]), /ready/);
+
+  agent = await start(world, '', { DBUS_SESSION_BUS_ADDRESS: env.DBUS_SESSION_BUS_ADDRESS, XDG_CURRENT_DESKTOP: 'KDE', KDE_SESSION_VERSION: '5' });
+  await waitFor(async () => (await ctl(world, ['status', '--json'])).code === 0, 'the agent to answer');
+  assert.equal((await ctl(world, ['whoami'])).code, 3, 'not restored from the plaintext file');
+  await agent.stop();
 });
 
 test('sign-out removes the session from the keychain and the disk', async () => {
