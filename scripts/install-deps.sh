@@ -17,6 +17,8 @@ packages=(
   # tests: a headless X server, a real browser for end-to-end sign-in, clang for the fuzzers
   xvfb xauth chromium clang libclang-rt-14-dev
   python3
+  # packages: building and checking them (scripts/test-packages.sh), socket activation (systemd-socket-activate)
+  dpkg-dev debootstrap desktop-file-utils appstream systemd
 )
 
 missing=()

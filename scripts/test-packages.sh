@@ -139,9 +139,13 @@ if [ -z "$root" ]; then
   fi
   [ -e /etc/xdg/signet ] && fail "/etc/xdg/signet exists on this machine; the host test would purge it. Use SIGNET_PACKAGE_TEST_ROOT=chroot."
 fi
-cp "$deb1" "$deb2" "${root:-}/tmp/"
-pkg1=/tmp/$(basename "$deb1")
-pkg2=/tmp/$(basename "$deb2")
+# The packages as the target sees them: its /tmp in the root, the test's own folder on this machine.
+if [ -n "$root" ]; then pkgdir=/tmp; else pkgdir=$work/debs; mkdir -p "$pkgdir"; fi
+cp "$deb1" "$deb2" "${root:-}$pkgdir/"
+pkg1=$pkgdir/$(basename "$deb1")
+pkg2=$pkgdir/$(basename "$deb2")
+where=${root:+"into a clean Debian root"}
+where=${where:-"on this machine"}
 [ -z "$root" ] && host_installed=1
 if [ -n "$root" ]; then
   # apt fetches the dependencies from the mirror: what a desktop would do.
@@ -153,7 +157,7 @@ else
   dpkg -i "$pkg1" >"$work/dpkg.log" 2>&1 </dev/null || { cat "$work/dpkg.log" >&2; fail "dpkg -i $pkg1 (missing dependencies? run scripts/install-deps.sh)"; }
 fi
 rm -f "${root:-}$pkg1"
-step "installed $(basename "$deb1") ${root:+into a clean root}${root:-on this machine}"
+step "installed $(basename "$deb1") $where"
 
 # --- 4. the installed programs --------------------------------------------------------------------
 in_root signet-agent --version | grep -qx "signet-agent $(dpkg-deb -f "$deb1" Version | cut -d- -f1)" || fail "signet-agent --version"
@@ -209,7 +213,7 @@ step "purged: no file of the package is left, /etc/xdg/signet is gone, users' fi
 # --- 7. a policy dropped before the package (unattended roll-out) is kept ---------------------------
 mkdir -p "${root:-}/etc/xdg/signet"
 printf '; preseeded by IT\n[general]\n' >"${root:-}/etc/xdg/signet/signet.conf"
-cp "$deb2" "${root:-}/tmp/"
+cp "$deb2" "${root:-}$pkgdir/"
 in_root dpkg -i --force-confold "$pkg2" >"$work/dpkg.log" 2>&1 </dev/null || { cat "$work/dpkg.log" >&2; fail "dpkg -i --force-confold over a preseeded policy"; }
 grep -q "preseeded by IT" "${root:-}/etc/xdg/signet/signet.conf" || fail "installing replaced the preseeded policy"
 in_root dpkg --purge signet >"$work/dpkg.log" 2>&1 </dev/null || { cat "$work/dpkg.log" >&2; fail "the final purge"; }

@@ -33,6 +33,12 @@ stage "tests"
 bash scripts/with-keyring.sh ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@"
 stage_done
 
+# The Debian packages: built, installed into a clean Debian root (or, offline, on this machine and
+# purged again), upgraded and purged (installer/README.md).
+stage "packages"
+bash scripts/test-packages.sh "$build"
+stage_done
+
 # The parsers under libFuzzer (clang, ASan + UBSan), briefly: SIGNET_FUZZ_SECONDS per target.
 stage "fuzz"
 bash scripts/fuzz.sh "${SIGNET_FUZZ_SECONDS:-20}"
