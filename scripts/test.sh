@@ -20,7 +20,8 @@ bash scripts/install-deps.sh
 stage_done
 
 stage "configure"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIGNET_WERROR=ON >/dev/null
+# Prefix /usr: what the Debian packages install to (the "packages" stage builds them from this build).
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIGNET_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 stage_done
 
 stage "build"
