@@ -76,6 +76,10 @@ public:
     // Creates the directory (0700), takes the lock and listens. On failure returns false with a
     // message naming what is wrong and what to do.
     bool listen(const QString &runtimeDirectory, QString *errorMessage);
+    // Socket activation: serves a listening socket that systemd made (SocketActivation::adopt()
+    // checked it is <runtimeDirectory>/agent.sock). Takes the same lock as listen(); the socket file
+    // stays when the agent exits, because systemd keeps listening on it.
+    bool listenOnDescriptor(int fd, const QString &runtimeDirectory, QString *errorMessage);
 
     QString socketPath() const { return m_socketPath; }
 
