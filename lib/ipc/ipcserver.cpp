@@ -116,7 +116,7 @@ void IpcConnection::write(const QJsonObject &message)
         qint64 total = 0;
         for (const IpcConnection *other : parent()->findChildren<IpcConnection *>(QString(), Qt::FindDirectChildrenOnly))
             total += other->m_socket->bytesToWrite();
-        overBudget = total > MaxUnsentBytesTotal;
+        overBudget = total > s_unsentBytesTotalLimit;
     }
     if (overBudget) {
         qCWarning(lcIpc) << "closing a connection whose client does not read";

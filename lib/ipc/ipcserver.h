@@ -43,6 +43,8 @@ public:
     // All connections together: past this, a connection that still adds to its backlog is dropped,
     // so a thousand slow clients cannot make the agent hold gigabytes.
     static constexpr qint64 MaxUnsentBytesTotal = 64 * 1024 * 1024;
+    // Tests lower the total budget to see it work without gigabytes of traffic.
+    static void setUnsentBytesTotalLimit(qint64 bytes) { s_unsentBytesTotalLimit = bytes; }
     static constexpr qsizetype MaxIdLength = 256;
 
 Q_SIGNALS:
@@ -58,6 +60,7 @@ private:
     bool m_dropping = false; // an abort is queued: nothing more is sent
     QByteArray m_buffer;
     Caller m_caller;
+    static inline qint64 s_unsentBytesTotalLimit = MaxUnsentBytesTotal;
 };
 
 // The agent's listening socket at $XDG_RUNTIME_DIR/signet/agent.sock: a private directory,
