@@ -375,6 +375,33 @@ private Q_SLOTS:
         QVERIFY(client.response(1).contains(QLatin1String("result")));
     }
 
+    // Half a message, then silence or a hang-up: the agent keeps answering everyone else, and the
+    // half message is never taken for a request.
+    void halfSentFramesAndVanishingClients()
+    {
+        QTRY_COMPARE(m_server->connections().size(), 0);
+        QLocalSocket silent;
+        silent.connectToServer(m_server->socketPath());
+        QVERIFY(silent.waitForConnected(5000));
+        silent.write("{\"id\":1,\"method\":\"who");
+        QVERIFY(silent.waitForBytesWritten(5000));
+        {
+            QLocalSocket vanishing;
+            vanishing.connectToServer(m_server->socketPath());
+            QVERIFY(vanishing.waitForConnected(5000));
+            vanishing.write("{\"id\":2,\"method\":\"status\"}\n{\"id\":3,\"meth");
+            QVERIFY(vanishing.waitForBytesWritten(5000));
+            vanishing.abort(); // gone before its answer could be read
+        }
+        Client other(m_server->socketPath());
+        other.send(1, QStringLiteral("status"));
+        QVERIFY(other.response(1).contains(QLatin1String("result")));
+        QTRY_COMPARE(m_server->connections().size(), 2); // the vanished one is cleaned up
+        // The silent client's half message stays half: no answer arrives for it.
+        QVERIFY(!silent.waitForReadyRead(200));
+        QCOMPARE(silent.bytesAvailable(), 0);
+    }
+
     void secondAgentRefuses()
     {
         IpcServer second;
