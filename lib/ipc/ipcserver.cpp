@@ -196,18 +196,8 @@ bool IpcServer::listen(const QString &directory, QString *errorMessage)
     // QLocalServer::listen with UserAccessOption silently replaces an existing socket, so the
     // lock file, not the socket, decides who is the agent. QLockFile recognises a lock left by a
     // dead process as stale.
-    m_lock = std::make_unique<QLockFile>(QDir(directory).filePath(QStringLiteral("agent.lock")));
-    m_lock->setStaleLockTime(0);
-    if (!m_lock->tryLock(0)) {
-        qint64 pid = 0;
-        QString host, application;
-        m_lock->getLockInfo(&pid, &host, &application);
-        *errorMessage = m_lock->error() == QLockFile::LockFailedError
-            ? QStringLiteral("Another signet-agent (pid %1) is already running for this user; stop it first or use it.").arg(pid)
-            : QStringLiteral("Cannot create the lock file in %1; check that the directory is writable.").arg(directory);
-        m_lock.reset();
+    if (!takeLock(directory, QStringLiteral("stop it first or use it"), errorMessage))
         return false;
-    }
 
     m_socketPath = QDir(directory).filePath(QStringLiteral("agent.sock"));
     QLocalServer::removeServer(m_socketPath); // left behind by an agent that crashed
@@ -225,21 +215,27 @@ bool IpcServer::listen(const QString &directory, QString *errorMessage)
     return true;
 }
 
+bool IpcServer::takeLock(const QString &directory, const QString &whatToDo, QString *errorMessage)
+{
+    m_lock = std::make_unique<QLockFile>(QDir(directory).filePath(QStringLiteral("agent.lock")));
+    m_lock->setStaleLockTime(0);
+    if (m_lock->tryLock(0))
+        return true;
+    qint64 pid = 0;
+    QString host, application;
+    m_lock->getLockInfo(&pid, &host, &application);
+    *errorMessage = m_lock->error() == QLockFile::LockFailedError
+        ? QStringLiteral("Another signet-agent (pid %1) is already running for this user; %2.").arg(pid).arg(whatToDo)
+        : QStringLiteral("Cannot create the lock file in %1; check that the directory is writable.").arg(directory);
+    m_lock.reset();
+    return false;
+}
+
 bool IpcServer::listenOnDescriptor(int fd, const QString &directory, QString *errorMessage)
 {
     // Single instance holds under systemd too: an agent started by hand keeps the lock.
-    m_lock = std::make_unique<QLockFile>(QDir(directory).filePath(QStringLiteral("agent.lock")));
-    m_lock->setStaleLockTime(0);
-    if (!m_lock->tryLock(0)) {
-        qint64 pid = 0;
-        QString host, application;
-        m_lock->getLockInfo(&pid, &host, &application);
-        *errorMessage = m_lock->error() == QLockFile::LockFailedError
-            ? QStringLiteral("Another signet-agent (pid %1) is already running for this user; stop it, then start signet-agent.service again.").arg(pid)
-            : QStringLiteral("Cannot create the lock file in %1; check that the directory is writable.").arg(directory);
-        m_lock.reset();
+    if (!takeLock(directory, QStringLiteral("stop it, then start signet-agent.service again"), errorMessage))
         return false;
-    }
     m_socketPath = QDir(directory).filePath(QStringLiteral("agent.sock"));
     // QLocalServer deletes the socket's path when it closes, but here the path belongs to systemd,
     // which goes on listening for the next client after the agent exits. A second name for the

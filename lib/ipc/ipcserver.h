@@ -96,6 +96,9 @@ Q_SIGNALS:
 
 private:
     void onNewConnection();
+    // The lock that makes the agent single-instance per user; `whatToDo` ends the message when
+    // another agent holds it.
+    bool takeLock(const QString &directory, const QString &whatToDo, QString *errorMessage);
 
     QLocalServer *m_server;
     std::unique_ptr<QLockFile> m_lock;

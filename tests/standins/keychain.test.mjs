@@ -139,42 +139,43 @@ test('a missing keychain entry or a broken record: a clean signed-out start, and
   await agent.stop();
 });
 
-// QtKeychain keeps plaintext values in QSettings(<service>) — ~/.config/signet.conf — as <key>/type and <key>/data
-// (plaintextstore.cpp); its insecure fallback reads them when no keychain answers, and its KWallet backend reads and
-// migrates them whatever the fallback says. Signet gives every job a settings store that reads nothing, so a value
-// planted there (the session's own tokens, even) is never read back: with the keychain unreachable, the stored
-// session is not restored. The file is written by QSettings itself (tests/unit/plant_plaintext.cpp).
-test('tokens planted in QtKeychain\'s plaintext file are never read back', async () => {
+// Signs in, then moves the session's keychain entry into QtKeychain's plaintext file, written by QSettings itself
+// as QtKeychain writes it (tests/unit/plant_plaintext.cpp).
+async function signInAndMoveToPlaintext() {
   const world = newWorld();
-  let agent = await start(world);
-  assert.equal((await signIn(world)).code, 0);
-  await agent.stop();
-  const { key, value } = keychainEntry(world);
-  spawnSync('secret-tool', ['clear', 'user', key, 'server', 'signet']);
-  const plant = spawnSync(path.join(buildDir, 'tests/unit/signet-plant-plaintext'), ['signet', key],
-    { input: value, env: world.env, encoding: 'utf8' });
-  assert.equal(plant.status, 0, plant.stderr);
-  assert.equal(plant.stdout.trim(), path.join(world.root, 'config', 'signet.conf'));
-  const noBus = { DBUS_SESSION_BUS_ADDRESS: `unix:path=${path.join(world.root, 'no-bus')}` };
-  agent = await start(world, '', noBus);
-  assert.equal((await ctl(world, ['whoami'])).code, 3, 'not restored from the plaintext file');
-  assert.match(agent.output, /could not restore the session: No keychain is available/);
-  await agent.stop();
-  assert.ok(readFileSync(plant.stdout.trim(), 'utf8').includes('data='), 'the planted file is still there, unread');
-});
-
-// The same with QtKeychain's KWallet backend, which reads an entry from the plaintext file before it asks the
-// wallet — with or without the insecure fallback (keychain_unix.cpp, kwalletOpenFinished). A private session bus
-// with a KWallet daemon that knows nothing (tests/standins/fakekwallet.py), and a KDE desktop.
-test('KWallet: a planted plaintext entry is not read back either', async (t) => {
-  const world = newWorld();
-  let agent = await start(world);
+  const agent = await start(world);
   assert.equal((await signIn(world)).code, 0);
   await agent.stop();
   const { key, value } = keychainEntry(world);
   spawnSync('secret-tool', ['clear', 'user', key, 'server', 'signet']);
   const plant = spawnSync(path.join(buildDir, 'tests/unit/signet-plant-plaintext'), ['signet', key], { input: value, env: world.env, encoding: 'utf8' });
   assert.equal(plant.status, 0, plant.stderr);
+  assert.equal(plant.stdout.trim(), path.join(world.root, 'config', 'signet.conf'));
+  return { world, plantedFile: plant.stdout.trim() };
+}
+
+// QtKeychain keeps plaintext values in QSettings(<service>) — ~/.config/signet.conf — as <key>/type and <key>/data
+// (plaintextstore.cpp); its insecure fallback reads them when no keychain answers, and its KWallet backend reads and
+// migrates them whatever the fallback says. Signet gives every job a settings store that reads nothing, so a value
+// planted there (the session's own tokens, even) is never read back: with the keychain unreachable, the stored
+// session is not restored. The file is written by QSettings itself (tests/unit/plant_plaintext.cpp).
+test('tokens planted in QtKeychain\'s plaintext file are never read back', async () => {
+  const { world, plantedFile } = await signInAndMoveToPlaintext();
+  let agent;
+  const noBus = { DBUS_SESSION_BUS_ADDRESS: `unix:path=${path.join(world.root, 'no-bus')}` };
+  agent = await start(world, '', noBus);
+  assert.equal((await ctl(world, ['whoami'])).code, 3, 'not restored from the plaintext file');
+  assert.match(agent.output, /could not restore the session: No keychain is available/);
+  await agent.stop();
+  assert.ok(readFileSync(plantedFile, 'utf8').includes('data='), 'the planted file is still there, unread');
+});
+
+// The same with QtKeychain's KWallet backend, which reads an entry from the plaintext file before it asks the
+// wallet — with or without the insecure fallback (keychain_unix.cpp, kwalletOpenFinished). A private session bus
+// with a KWallet daemon that knows nothing (tests/standins/fakekwallet.py), and a KDE desktop.
+test('KWallet: a planted plaintext entry is not read back either', async (t) => {
+  const { world } = await signInAndMoveToPlaintext();
+  let agent;
 
   const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => bus.kill());
