@@ -175,7 +175,10 @@ SIGNET_CLIENT_API json_t *signet_client_read(signet_client *client, int timeout_
 /* Sends a request and reads until its response, within `timeout_ms` in all (-1: forever). Every other
    message read meanwhile goes to `on_message` (may be NULL), in the order it arrived, before this returns.
    Returns a new reference to the response's `result`, or NULL and fills `err` (SIGNET_ERROR_REMOTE when the
-   agent answered with an error). `method` and `params` are borrowed, as for signet_client_send(). */
+   agent answered with an error). `method` and `params` are borrowed, as for signet_client_send().
+   Every method of docs/ipc.md goes through here: hello, status, providers, whoami, token, signin, cancel,
+   signout, subscribe, avatar, apps, consent (the Signet window only), reset. `token` may wait up to two
+   minutes while the window asks the person (give it at least 150000 ms). */
 SIGNET_CLIENT_API json_t *signet_client_call(signet_client *client, const char *method, json_t *params, int timeout_ms,
                                              signet_message_fn on_message, void *user_data, signet_error *err);
 
