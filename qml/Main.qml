@@ -1,3 +1,4 @@
+import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import Signet.App
@@ -9,6 +10,13 @@ ApplicationWindow {
     // Set by main.cpp (initial properties): the agent's socket, empty for the default one.
     property string socketPath
     property bool openBrowser: true
+    // Whether the desktop has a system tray (main.cpp asks Qt Widgets): then a tray icon is shown.
+    property bool trayEnabled: false
+    property var tray: null
+    // $SIGNET_SCREENSHOT_DIR (set by main.cpp): each page on show is saved there as
+    // <n>-<page>.png, for end-to-end tests and the README's screenshots. Empty: none.
+    property string screenshotDir
+    property int screenshotCount: 0
 
     width: 460
     height: 420
@@ -21,48 +29,91 @@ ApplicationWindow {
         id: session
         socketPath: window.socketPath
         openBrowser: window.openBrowser
+        // An app waits for an answer that only this window can give: come to the front.
+        onConsentRequested: {
+            window.show();
+            window.raise();
+            window.requestActivate();
+            window.alert(0);
+        }
     }
 
-    StackLayout {
-        id: pages
-        objectName: "pages"
+    // Loaded by URL, not as a type: Qt.labs.platform is only imported where a tray exists.
+    Component.onCompleted: {
+        if (!window.trayEnabled)
+            return;
+        const component = Qt.createComponent("Tray.qml");
+        if (component.status === Component.Ready)
+            window.tray = component.createObject(window, {controller: session, window: window});
+        else
+            console.info("no tray icon:", component.errorString());
+    }
 
+    readonly property var pageNames: ["connecting", "agent-unavailable", "signin", "signing-in", "failure", "signed-in"]
+
+    Timer {
+        id: screenshotTimer
+        interval: 400 // the page has laid out and rendered
+        onTriggered: {
+            const name = window.pageNames[pages.currentIndex];
+            const file = window.screenshotDir + "/" + (++window.screenshotCount) + "-" + name + ".png";
+            content.grabToImage(result => result.saveToFile(file));
+        }
+    }
+
+    // The page area as one item, with the window's background, so that it can be grabbed whole.
+    Item {
+        id: content
         anchors.fill: parent
-        anchors.margins: 24
-        currentIndex: {
-            if (session.agentState === SessionController.Connecting)
-                return 0;
-            if (session.agentState === SessionController.Unavailable)
-                return 1;
-            switch (session.state) {
-            case SessionController.SigningIn:
-                return 3;
-            case SessionController.Failed:
-                return 4;
-            case SessionController.SignedIn:
-                return 5;
-            default:
-                return 2;
-            }
+
+        Rectangle {
+            anchors.fill: parent
+            color: window.palette.window
         }
 
-        ConnectingPage {
-            controller: session
-        }
-        AgentUnavailablePage {
-            controller: session
-        }
-        SignInPage {
-            controller: session
-        }
-        SigningInPage {
-            controller: session
-        }
-        FailurePage {
-            controller: session
-        }
-        SignedInPage {
-            controller: session
+        StackLayout {
+            id: pages
+            objectName: "pages"
+
+            onCurrentIndexChanged: if (window.screenshotDir.length > 0) screenshotTimer.restart()
+
+            anchors.fill: parent
+            anchors.margins: 24
+            currentIndex: {
+                if (session.agentState === SessionController.Connecting)
+                    return 0;
+                if (session.agentState === SessionController.Unavailable)
+                    return 1;
+                switch (session.state) {
+                case SessionController.SigningIn:
+                    return 3;
+                case SessionController.Failed:
+                    return 4;
+                case SessionController.SignedIn:
+                    return 5;
+                default:
+                    return 2;
+                }
+            }
+
+            ConnectingPage {
+                controller: session
+            }
+            AgentUnavailablePage {
+                controller: session
+            }
+            SignInPage {
+                controller: session
+            }
+            SigningInPage {
+                controller: session
+            }
+            FailurePage {
+                controller: session
+            }
+            SignedInPage {
+                controller: session
+            }
         }
     }
 }

@@ -78,7 +78,16 @@ public:
 
     // Standard answers (autoRespond): providers, status.signin and whoami.
     bool autoRespond = false;
+    // hello's capabilities: today's agent's by default; add "apps", "consent" for the grant protocol.
+    QJsonArray capabilities = {QStringLiteral("status"), QStringLiteral("providers"), QStringLiteral("signin"), QStringLiteral("cancel"),
+                               QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar"),
+                               QStringLiteral("token")};
     QJsonArray providers;
+    QJsonObject providersExtra; // more members of the providers answer ("message", "browser")
+    QJsonObject avatar;         // the avatar answer; empty: both null
+    // The apps answer: {"apps": [...], "unknown_apps": ..., "whoami": ...}. A revoke removes the app
+    // from it (not_found / not_permitted as the protocol says) and announces apps-changed.
+    QJsonObject apps;
     QJsonObject identity;   // empty: not signed in
     QJsonObject runningSignIn; // status "signin"; empty: null
     // Called for every request before the standard answers; return true when it answered.

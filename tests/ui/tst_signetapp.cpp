@@ -23,6 +23,7 @@ private Q_SLOTS:
     void help();
     void unexpectedArgument();
     void loadsEveryPageWithoutQmlWarnings();
+    void secondLaunchRaisesTheFirst();
 
 private:
     // A clean environment: offscreen, and every XDG directory in a temporary one.
@@ -142,6 +143,46 @@ void tst_SignetApp::loadsEveryPageWithoutQmlWarnings()
         if (!line.startsWith(QLatin1String("signet.")))
             qInfo().noquote() << "signet said:" << line;
     }
+}
+
+// One window per user: a second `signet` asks the first to come to the front and exits at once.
+void tst_SignetApp::secondLaunchRaisesTheFirst()
+{
+    QTemporaryDir runtime;
+    QVERIFY(runtime.isValid());
+    FakeAgent agent;
+    agent.autoRespond = true;
+    agent.providers = {FakeAgent::provider(QStringLiteral("demo"), QStringLiteral("Demo identity provider"))};
+    QVERIFY(agent.listen(runtime.filePath(QStringLiteral("agent.sock"))));
+    const QStringList arguments{QStringLiteral("--socket"), agent.socketPath(), QStringLiteral("--no-browser")};
+
+    QProcess first;
+    first.setProcessEnvironment(environment(m_home.path()));
+    first.start(QStringLiteral(SIGNET_BINARY), arguments);
+    QVERIFY(first.waitForStarted(10000));
+    QTRY_COMPARE_WITH_TIMEOUT(agent.count(QStringLiteral("subscribe")), 1, 15000);
+
+    QProcess second;
+    second.setProcessEnvironment(environment(m_home.path()));
+    second.start(QStringLiteral(SIGNET_BINARY), arguments);
+    QVERIFY(second.waitForFinished(15000));
+    QCOMPARE(second.exitCode(), 0);
+    QVERIFY2(second.readAllStandardError().contains("brought to the front"), "the second launch did not find the first");
+    QCOMPARE(agent.count(QStringLiteral("hello")), 1); // the second never connected to the agent
+    QByteArray firstSaid;
+    QTRY_VERIFY2_WITH_TIMEOUT((firstSaid += first.readAllStandardError()).contains("come to the front"), firstSaid.constData(), 5000);
+    QCOMPARE(first.state(), QProcess::Running);
+
+    // --new-instance opens another window anyway (tests, debugging).
+    QProcess third;
+    third.setProcessEnvironment(environment(m_home.path()));
+    third.start(QStringLiteral(SIGNET_BINARY), arguments + QStringList{QStringLiteral("--new-instance")});
+    QVERIFY(third.waitForStarted(10000));
+    QTRY_COMPARE_WITH_TIMEOUT(agent.count(QStringLiteral("hello")), 2, 15000);
+    third.terminate();
+    first.terminate();
+    QVERIFY(third.waitForFinished(10000));
+    QVERIFY(first.waitForFinished(10000));
 }
 
 SIGNET_TEST_GUILESS_MAIN(tst_SignetApp)

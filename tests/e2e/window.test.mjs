@@ -1,0 +1,110 @@
+// End to end through the window: the real `signet` on a private Xvfb display, the real agent, the
+// demo provider and a real browser (tests/e2e/browser.mjs, which the window starts as its URL
+// opener). A person's key presses are sent with xdotool (XTEST): Space on the focused provider
+// button signs in; Space on the focused "Sign out" signs out. The window saves a screenshot of each
+// page it shows (SIGNET_SCREENSHOT_DIR) into <build>/screenshots/window/, kept as test artefacts.
+// Run under scripts/with-keyring.sh (the agent's keychain).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+import { startIdp, makeWorld, demoConfig, startAgent, ctl, browserDriver, waitFor, buildDir } from './harness.mjs';
+
+const signetBin = path.join(buildDir, 'bin/signet');
+const shots = path.join(buildDir, 'screenshots', 'window');
+const missing = ['Xvfb', 'xdotool'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+
+let idp;
+let world;
+let agent;
+let xvfb;
+let display;
+let signet;
+let signetOutput = '';
+
+// Xvfb picks a free display itself and writes its number to fd 3: no fixed display, no xvfb-run
+// (which would start its own D-Bus and keyring prompt; see the toolchain notes).
+function startXvfb() {
+  return new Promise((resolve, reject) => {
+    const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    let number = '';
+    child.stdio[3].on('data', (chunk) => {
+      number += chunk;
+      if (number.includes('\n')) resolve({ child, display: `:${number.trim()}` });
+    });
+    child.on('exit', (code) => reject(new Error(`Xvfb exited (${code})`)));
+  });
+}
+
+const pages = () => (existsSync(shots) ? readdirSync(shots).filter((f) => f.endsWith('.png')).sort((a, b) => parseInt(a, 10) - parseInt(b, 10)) : []);
+const lastPage = () => pages().at(-1)?.replace(/^\d+-/, '').replace(/\.png$/, '');
+
+function xdotool(args) {
+  const result = spawnSync('xdotool', args, { env: { ...process.env, DISPLAY: display }, encoding: 'utf8', timeout: 15000 });
+  assert.equal(result.status, 0, `xdotool ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+// Focus the window (there is no window manager), then press a key as a person would.
+function press(key) {
+  const id = xdotool(['search', '--sync', '--onlyvisible', '--name', '^Signet$']).split('\n')[0];
+  xdotool(['windowfocus', '--sync', id]);
+  xdotool(['key', key]);
+}
+
+before(async () => {
+  if (missing.length) return;
+  rmSync(shots, { recursive: true, force: true });
+  mkdirSync(shots, { recursive: true });
+  idp = await startIdp();
+  world = makeWorld();
+  agent = await startAgent(world, demoConfig(idp.issuer));
+  ({ child: xvfb, display } = await startXvfb());
+});
+
+after(async () => {
+  signet?.kill('SIGTERM');
+  await agent?.stop();
+  await idp?.stop();
+  xvfb?.kill('SIGTERM');
+  world?.cleanup();
+});
+
+test('sign in from the window with a real browser, see the identity card, sign out', { skip: missing.length ? `not installed: ${missing.join(', ')}` : false }, async () => {
+  signet = spawn(signetBin, ['--no-start-agent'], {
+    env: {
+      ...world.env,
+      DISPLAY: display,
+      QT_QPA_PLATFORM: 'xcb',
+      SIGNET_URL_OPENER: browserDriver,
+      SIGNET_SCREENSHOT_DIR: shots,
+      SIGNET_NO_TRAY: '1',
+      LANG: 'C.UTF-8',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  signet.stdout.on('data', (d) => { signetOutput += d; });
+  signet.stderr.on('data', (d) => { signetOutput += d; });
+  const diagnose = () => `pages: ${pages().join(', ')}\nsignet said:\n${signetOutput}\nagent said:\n${agent.output.slice(-3000)}`;
+
+  await waitFor(() => lastPage() === 'signin', 'the sign-in page', 30000).catch((e) => assert.fail(`${e.message}\n${diagnose()}`));
+  // The first provider button has the keyboard focus.
+  press('space');
+  await waitFor(() => lastPage() === 'signed-in', 'the identity card', 90000).catch((e) => assert.fail(`${e.message}\n${diagnose()}`));
+  assert.ok(pages().some((p) => p.endsWith('-signing-in.png')), diagnose());
+  const whoami = await ctl(world, ['whoami', '--json']);
+  assert.equal(whoami.code, 0, whoami.stderr);
+  assert.equal(JSON.parse(whoami.stdout).email, 'alice@example.com');
+
+  // "Sign out" has the focus on the signed-in page.
+  press('space');
+  await waitFor(async () => (await ctl(world, ['status'])).code !== 0 || lastPage() === 'signin', 'the sign-out', 30000);
+  await waitFor(() => lastPage() === 'signin', 'the sign-in page again', 30000).catch((e) => assert.fail(`${e.message}\n${diagnose()}`));
+  const after = await ctl(world, ['whoami']);
+  assert.notEqual(after.code, 0, 'still signed in after Sign out');
+  // Never a secret in the window's output.
+  assert.doesNotMatch(signetOutput, /code=|access_token|refresh_token|code_verifier/);
+});
