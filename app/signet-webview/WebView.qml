@@ -61,6 +61,8 @@ ApplicationWindow {
         id: web
         objectName: "web"
         anchors.fill: parent
+        // The page takes the keyboard at once (its login field has autofocus).
+        focus: true
         profile: profile
         url: window.startUrl
         onLoadingChanged: request => {

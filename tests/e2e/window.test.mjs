@@ -2,7 +2,8 @@
 // demo provider and a real browser (tests/e2e/browser.mjs, which the window starts as its URL
 // opener). A person's key presses are sent with xdotool (XTEST): Space on the focused provider
 // button signs in; Space on the focused "Sign out" signs out. The window saves a screenshot of each
-// page it shows (SIGNET_SCREENSHOT_DIR) into <build>/screenshots/window/, kept as test artefacts.
+// page it shows (SIGNET_SCREENSHOT_DIR) into <build>/screenshots/window/{browser,embedded}/, kept as
+// test artefacts.
 // Run under scripts/with-keyring.sh (the agent's keychain).
 
 import { test, before, after } from 'node:test';
@@ -39,7 +40,8 @@ function startXvfb() {
   });
 }
 
-const pages = () => (existsSync(shots) ? readdirSync(shots).filter((f) => f.endsWith('.png')).sort((a, b) => parseInt(a, 10) - parseInt(b, 10)) : []);
+let currentShots = shots;
+const pages = () => (existsSync(currentShots) ? readdirSync(currentShots).filter((f) => f.endsWith('.png')).sort((a, b) => parseInt(a, 10) - parseInt(b, 10)) : []);
 const lastPage = () => pages().at(-1)?.replace(/^\d+-/, '').replace(/\.png$/, '');
 
 function xdotool(args) {
@@ -48,12 +50,41 @@ function xdotool(args) {
   return result.stdout.trim();
 }
 
-// Focus the window (there is no window manager), then press a key as a person would.
-function press(key) {
-  const id = xdotool(['search', '--sync', '--onlyvisible', '--name', '^Signet$']).split('\n')[0];
+// Focus a window (there is no window manager), then press keys or type as a person would.
+function focus(name) {
+  const id = xdotool(['search', '--sync', '--onlyvisible', '--name', name]).split('\n')[0];
   xdotool(['windowfocus', '--sync', id]);
+}
+function press(key, window = '^Signet$') {
+  focus(window);
   xdotool(['key', key]);
 }
+function type(text) {
+  xdotool(['type', '--delay', '20', text]);
+}
+
+function startSignet(screenshots, extraEnv = {}) {
+  currentShots = screenshots;
+  mkdirSync(screenshots, { recursive: true });
+  signetOutput = '';
+  signet = spawn(signetBin, ['--no-start-agent'], {
+    env: {
+      ...world.env,
+      DISPLAY: display,
+      QT_QPA_PLATFORM: 'xcb',
+      SIGNET_URL_OPENER: browserDriver,
+      SIGNET_SCREENSHOT_DIR: screenshots,
+      SIGNET_NO_TRAY: '1',
+      LANG: 'C.UTF-8',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  signet.stdout.on('data', (d) => { signetOutput += d; });
+  signet.stderr.on('data', (d) => { signetOutput += d; });
+}
+const diagnose = () => `pages: ${pages().join(', ')}\nsignet said:\n${signetOutput}\nagent said:\n${agent.output.slice(-3000)}`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 before(async () => {
   if (missing.length) return;
@@ -74,21 +105,7 @@ after(async () => {
 });
 
 test('sign in from the window with a real browser, see the identity card, sign out', { skip: missing.length ? `not installed: ${missing.join(', ')}` : false }, async () => {
-  signet = spawn(signetBin, ['--no-start-agent'], {
-    env: {
-      ...world.env,
-      DISPLAY: display,
-      QT_QPA_PLATFORM: 'xcb',
-      SIGNET_URL_OPENER: browserDriver,
-      SIGNET_SCREENSHOT_DIR: shots,
-      SIGNET_NO_TRAY: '1',
-      LANG: 'C.UTF-8',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  signet.stdout.on('data', (d) => { signetOutput += d; });
-  signet.stderr.on('data', (d) => { signetOutput += d; });
-  const diagnose = () => `pages: ${pages().join(', ')}\nsignet said:\n${signetOutput}\nagent said:\n${agent.output.slice(-3000)}`;
+  startSignet(path.join(shots, 'browser'));
 
   await waitFor(() => lastPage() === 'signin', 'the sign-in page', 30000).catch((e) => assert.fail(`${e.message}\n${diagnose()}`));
   // The first provider button has the keyboard focus.
@@ -107,4 +124,45 @@ test('sign in from the window with a real browser, see the identity card, sign o
   assert.notEqual(after.code, 0, 'still signed in after Sign out');
   // Never a secret in the window's output.
   assert.doesNotMatch(signetOutput, /code=|access_token|refresh_token|code_verifier/);
+});
+
+// Kiosk mode (browser = embedded): the window starts signet-webview, the person logs in there, and
+// it closes by itself when the sign-in has returned to the agent.
+const webviewBin = path.join(buildDir, 'bin/signet-webview');
+test('sign in through the embedded browser (browser = embedded)', { skip: missing.length ? `not installed: ${missing.join(', ')}` : !existsSync(webviewBin) ? 'signet-webview not built' : false }, async () => {
+  signet?.kill('SIGTERM');
+  await agent.stop();
+  agent = await startAgent(world, demoConfig(idp.issuer, { browser: 'embedded' }));
+  startSignet(path.join(shots, 'embedded'), {
+    SIGNET_URL_OPENER: '/bin/false', // must not be used
+    QTWEBENGINE_DISABLE_SANDBOX: '1',
+    QTWEBENGINE_CHROMIUM_FLAGS: '--disable-gpu --no-first-run --disable-background-networking',
+  });
+  await waitFor(() => lastPage() === 'signin', 'the sign-in page', 30000).catch((e) => assert.fail(`${e.message}\n${diagnose()}`));
+  press('space');
+  // The provider's login form has the focus in the webview (autofocus).
+  focus('^Sign in');
+  await sleep(2500); // the page loads
+  focus('^Sign in');
+  type('alice@example.com');
+  xdotool(['key', 'Tab']);
+  type('alice');
+  xdotool(['key', 'Return']);
+  // The consent page's "Allow" has the focus; press it until the sign-in is through.
+  await waitFor(async () => {
+    if ((await ctl(world, ['whoami'])).code === 0) return true;
+    const webview = spawnSync('xdotool', ['search', '--onlyvisible', '--name', '^Sign in'], { env: { ...process.env, DISPLAY: display } });
+    if (webview.status === 0) {
+      spawnSync('xdotool', ['windowfocus', '--sync', String(webview.stdout).trim().split('\n')[0]], { env: { ...process.env, DISPLAY: display } });
+      spawnSync('xdotool', ['key', 'Return'], { env: { ...process.env, DISPLAY: display } });
+    }
+    await sleep(1500);
+    return false;
+  }, 'the sign-in through the webview', 60000).catch((e) => assert.fail(`${e.message}\n${diagnose()}`));
+  await waitFor(() => lastPage() === 'signed-in', 'the identity card', 30000).catch((e) => assert.fail(`${e.message}\n${diagnose()}`));
+  // The webview closed itself.
+  await waitFor(() => spawnSync('xdotool', ['search', '--onlyvisible', '--name', '^Sign in'], { env: { ...process.env, DISPLAY: display } }).status !== 0,
+    'signet-webview to close', 15000);
+  const whoami = await ctl(world, ['whoami', '--json']);
+  assert.equal(JSON.parse(whoami.stdout).email, 'alice@example.com');
 });
