@@ -99,17 +99,39 @@ ApplicationWindow {
             ConnectingPage {
                 controller: session
             }
-            AgentUnavailablePage {
-                controller: session
+            // The pages scroll when the window is small for their content (200 % scaling, long
+            // translations); the signed-in page is a ScrollView itself.
+            ScrollView {
+                contentWidth: availableWidth
+
+                AgentUnavailablePage {
+                    width: parent.width
+                    controller: session
+                }
             }
-            SignInPage {
-                controller: session
+            ScrollView {
+                contentWidth: availableWidth
+
+                SignInPage {
+                    width: parent.width
+                    controller: session
+                }
             }
-            SigningInPage {
-                controller: session
+            ScrollView {
+                contentWidth: availableWidth
+
+                SigningInPage {
+                    width: parent.width
+                    controller: session
+                }
             }
-            FailurePage {
-                controller: session
+            ScrollView {
+                contentWidth: availableWidth
+
+                FailurePage {
+                    width: parent.width
+                    controller: session
+                }
             }
             SignedInPage {
                 controller: session

@@ -22,6 +22,7 @@ private Q_SLOTS:
     void version();
     void help();
     void unexpectedArgument();
+    void loadsEveryPageWithoutQmlWarnings_data();
     void loadsEveryPageWithoutQmlWarnings();
     void secondLaunchRaisesTheFirst();
 
@@ -91,8 +92,18 @@ void tst_SignetApp::unexpectedArgument()
     QVERIFY(signet.readAllStandardError().contains("surprise"));
 }
 
+void tst_SignetApp::loadsEveryPageWithoutQmlWarnings_data()
+{
+    QTest::addColumn<QString>("scale");
+    QTest::addColumn<QString>("locale");
+    QTest::newRow("100 %, English") << QStringLiteral("1") << QStringLiteral("C.UTF-8");
+    QTest::newRow("200 %, German") << QStringLiteral("2") << QStringLiteral("de_DE.UTF-8");
+}
+
 void tst_SignetApp::loadsEveryPageWithoutQmlWarnings()
 {
+    QFETCH(QString, scale);
+    QFETCH(QString, locale);
     QTemporaryDir runtime;
     QVERIFY(runtime.isValid());
     FakeAgent agent;
@@ -104,7 +115,10 @@ void tst_SignetApp::loadsEveryPageWithoutQmlWarnings()
     QVERIFY(agent.listen(runtime.filePath(QStringLiteral("agent.sock"))));
 
     QProcess signet;
-    signet.setProcessEnvironment(environment(m_home.path()));
+    QProcessEnvironment env = environment(m_home.path());
+    env.insert(QStringLiteral("QT_SCALE_FACTOR"), scale);
+    env.insert(QStringLiteral("LC_ALL"), locale);
+    signet.setProcessEnvironment(env);
     signet.start(QStringLiteral(SIGNET_BINARY), {QStringLiteral("--socket"), agent.socketPath(), QStringLiteral("--no-browser")});
     QVERIFY(signet.waitForStarted(10000));
 
