@@ -597,7 +597,7 @@ void SessionController::startSignIn(const QString &providerId, bool openBrowser,
     if (id <= 0)
         return;
     m_requests.insert(id, Purpose::SignIn);
-    m_signIn = {id, providerId, QString(), QString(), QString(), openBrowser};
+    m_signIn = {id, providerId, QString(), QString(), QString(), openBrowser, false};
     m_lastProvider = providerId;
     Q_EMIT signInChanged();
 }
@@ -785,6 +785,8 @@ void SessionController::openInBrowser(const QString &url)
         const QString webview = webviewProgram();
         if (!webview.isEmpty() && QProcess::startDetached(webview, {parsed.toString(QUrl::FullyEncoded)})) {
             qCInfo(lcUi) << "showing the sign-in page in signet-webview";
+            m_signIn.embedded = true;
+            Q_EMIT signInChanged();
             return;
         }
         qCInfo(lcUi) << "signet-webview is not installed; using the system browser";

@@ -50,6 +50,8 @@ class SessionController : public QObject, public QQmlParserStatus
     // A device sign-in (RFC 8628): the code to enter, and where, on another device.
     Q_PROPERTY(QString userCode READ userCode NOTIFY signInChanged)
     Q_PROPERTY(QString verificationUri READ verificationUri NOTIFY signInChanged)
+    // The running sign-in's page is shown by signet-webview (policy browser = embedded).
+    Q_PROPERTY(bool embeddedSignIn READ embeddedSignIn NOTIFY signInChanged)
     // The problem on show: why the agent is unavailable, or why the last sign-in failed.
     Q_PROPERTY(Error errorCode READ errorCode NOTIFY errorChanged)
     Q_PROPERTY(QString errorName READ errorName NOTIFY errorChanged) // the agent's code, e.g. "access_denied"
@@ -147,6 +149,7 @@ public:
     QString authorizationUrl() const { return m_signIn.url; }
     QString userCode() const { return m_signIn.userCode; }
     QString verificationUri() const { return m_signIn.verificationUri; }
+    bool embeddedSignIn() const { return m_signIn.embedded; }
     Error errorCode() const { return m_error; }
     QString errorName() const { return m_errorName; }
     QString errorMessage() const { return m_errorMessage; }
@@ -238,6 +241,7 @@ private:
         QString userCode;         // device sign-in
         QString verificationUri;
         bool openBrowser = false; // started here: open the URL when it comes (once)
+        bool embedded = false;    // shown by signet-webview
         bool active() const { return requestId > 0; }
     };
 

@@ -535,6 +535,10 @@ Zugriff: %2</translation>
         <source>Cancel signing in</source>
         <translation>Die Anmeldung abbrechen</translation>
     </message>
+    <message>
+        <source>Signing in with %1. The sign-in page is open in a window of its own; this window updates when you are done.</source>
+        <translation>Anmeldung über %1. Die Anmeldeseite ist in einem eigenen Fenster geöffnet; dieses Fenster aktualisiert sich, wenn Sie fertig sind.</translation>
+    </message>
 </context>
 <context>
     <name>Tray</name>

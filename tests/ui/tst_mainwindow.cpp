@@ -178,31 +178,51 @@ void tst_MainWindow::providersAsButtons()
 
 void tst_MainWindow::everyControlHasAnAccessibleName()
 {
+    const auto countNamedControls = [this](int *controls) {
+        *controls = 0;
+        const auto items = allItems(m_window->contentItem());
+        for (QQuickItem *control : items) {
+            // Controls (buttons, text areas, busy indicators, frames) and the pages' labels; not the
+            // internals of the controls themselves.
+            if (!control->inherits("QQuickControl") && !control->inherits("QQuickTextArea") && !control->inherits("QQuickLabel"))
+                continue;
+            QQmlContext *context = qmlContext(control);
+            if (!context || context->baseUrl().scheme() != QLatin1String("qrc") || !context->baseUrl().path().startsWith(QLatin1String("/qt/qml/Signet/")))
+                continue;
+            if (control->inherits("QQuickScrollView") || control->inherits("QQuickScrollBar"))
+                continue; // containers; what they hold is named
+            QQmlExpression name(context, control, QStringLiteral("Accessible.name"));
+            const QString value = name.evaluate().toString();
+            const QString where = QStringLiteral("%1 %2 in %3").arg(QString::fromLatin1(control->metaObject()->className()), control->objectName(),
+                                                                    context->baseUrl().toString());
+            // Labels that show nothing yet (e.g. the address before it is known) may be empty.
+            if (control->inherits("QQuickLabel") && control->property("text").toString().isEmpty())
+                continue;
+            QVERIFY2(!value.isEmpty(), qPrintable(QStringLiteral("no Accessible.name: ") + where));
+            ++*controls;
+        }
+    };
+
+    useGrantProtocol();
     QVERIFY(load());
     QTRY_COMPARE(page(), int(SignIn));
     int controls = 0;
-    const auto items = allItems(m_window->contentItem());
-    for (QQuickItem *control : items) {
-        // Controls (buttons, text areas, busy indicators) and the pages' labels; not the
-        // internals of the controls themselves.
-        if (!control->inherits("QQuickControl") && !control->inherits("QQuickTextArea") && !control->inherits("QQuickLabel"))
-            continue;
-        QQmlContext *context = qmlContext(control);
-        if (!context || context->baseUrl().scheme() != QLatin1String("qrc") || !context->baseUrl().path().startsWith(QLatin1String("/qt/qml/Signet/")))
-            continue;
-        if (control->inherits("QQuickScrollView"))
-            continue; // a container; the text area inside is named
-        QQmlExpression name(context, control, QStringLiteral("Accessible.name"));
-        const QString value = name.evaluate().toString();
-        const QString where = QStringLiteral("%1 %2 in %3").arg(QString::fromLatin1(control->metaObject()->className()), control->objectName(),
-                                                                context->baseUrl().toString());
-        // Labels that show nothing yet (e.g. the address before it is known) may be empty.
-        if (control->inherits("QQuickLabel") && control->property("text").toString().isEmpty())
-            continue;
-        QVERIFY2(!value.isEmpty(), qPrintable(QStringLiteral("no Accessible.name: ") + where));
-        ++controls;
-    }
+    countNamedControls(&controls);
     QVERIFY2(controls >= 15, qPrintable(QString::number(controls)));
+
+    // The signed-in screen with everything it can show: roles, apps, a consent prompt, a warning.
+    QJsonObject identity = FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Alice Example"), QStringLiteral("alice@example.com"), true, 3600);
+    identity.insert(QStringLiteral("roles"), QJsonArray{QStringLiteral("staff")});
+    identity.insert(QStringLiteral("roles_complete"), false);
+    signInAs(identity);
+    m_agent->sendEvent(QStringLiteral("attention-needed"), {{QStringLiteral("message"), QStringLiteral("Renewal failed.")}});
+    m_agent->sendEvent(QStringLiteral("consent-request"),
+                       {{QStringLiteral("request"), QStringLiteral("c1")},
+                        {QStringLiteral("app"), QJsonObject{{QStringLiteral("id"), QStringLiteral("exe:/usr/bin/chat")}, {QStringLiteral("exe"), QStringLiteral("/usr/bin/chat")}}}});
+    QTRY_VERIFY(item(QStringLiteral("consent-c1")) && item(QStringLiteral("app-exe:/usr/bin/mail")) && item(QStringLiteral("attentionBanner"))->isVisible());
+    const int signedOutControls = controls;
+    countNamedControls(&controls);
+    QVERIFY2(controls >= signedOutControls + 10, qPrintable(QString::number(controls)));
 }
 
 void tst_MainWindow::signInWithKeyboardAndCancel()

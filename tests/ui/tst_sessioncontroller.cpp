@@ -58,6 +58,8 @@ private Q_SLOTS:
     void consentAllowed();
     void consentResolvedElsewhere();
     void consentForgottenWhenAgentGoes();
+    void whereTheSignInPageIsShown_data();
+    void whereTheSignInPageIsShown();
 
 private:
     void useGrantProtocol();
@@ -716,6 +718,67 @@ void tst_SessionController::consentForgottenWhenAgentGoes()
     QTRY_COMPARE(m_controller->agentState(), SessionController::AgentState::Unavailable);
     QVERIFY(m_controller->consentRequests().isEmpty());
     QVERIFY(m_controller->apps().isEmpty());
+}
+
+void tst_SessionController::whereTheSignInPageIsShown_data()
+{
+    QTest::addColumn<QString>("browser");   // policy: system or embedded
+    QTest::addColumn<QString>("type");      // the provider's type
+    QTest::addColumn<bool>("webviewBuilt"); // signet-webview installed
+    QTest::addColumn<QString>("expected");  // which program got the URL
+
+    QTest::newRow("system browser") << QStringLiteral("system") << QStringLiteral("oidc") << true << QStringLiteral("opener");
+    QTest::newRow("kiosk") << QStringLiteral("embedded") << QStringLiteral("oidc") << true << QStringLiteral("webview");
+    QTest::newRow("kiosk, but Google") << QStringLiteral("embedded") << QStringLiteral("google") << true << QStringLiteral("opener");
+    QTest::newRow("kiosk without signet-webview") << QStringLiteral("embedded") << QStringLiteral("oidc") << false << QStringLiteral("opener");
+}
+
+// Policy browser = embedded hands the URL to signet-webview (never for Google); otherwise the
+// desktop's opener ($SIGNET_URL_OPENER here) gets it. Either way the URL is also shown.
+void tst_SessionController::whereTheSignInPageIsShown()
+{
+    QFETCH(QString, browser);
+    QFETCH(QString, type);
+    QFETCH(bool, webviewBuilt);
+    QFETCH(QString, expected);
+
+    QTemporaryDir bin;
+    const auto script = [&bin](const QString &name) {
+        const QString path = bin.filePath(name);
+        QFile file(path);
+        file.open(QIODevice::WriteOnly);
+        file.write("#!/bin/sh\nprintf '%s' \"$1\" > \"$0.url\"\n");
+        file.close();
+        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        return path;
+    };
+    const QString opener = script(QStringLiteral("opener"));
+    const QString webview = webviewBuilt ? script(QStringLiteral("webview")) : bin.filePath(QStringLiteral("webview"));
+    qputenv("SIGNET_URL_OPENER", QFile::encodeName(opener));
+    qputenv("SIGNET_WEBVIEW", QFile::encodeName(webview));
+    const auto restore = qScopeGuard([] {
+        qunsetenv("SIGNET_URL_OPENER");
+        qunsetenv("SIGNET_WEBVIEW");
+    });
+
+    QJsonObject provider = FakeAgent::provider(QStringLiteral("corp"), QStringLiteral("Corp"));
+    provider.insert(QStringLiteral("type"), type);
+    m_agent->providers = {provider};
+    m_agent->providersExtra = {{QStringLiteral("browser"), browser}};
+    m_controller->setOpenBrowser(true);
+    startReady();
+    m_controller->signIn(QStringLiteral("corp"));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    const QString url = QStringLiteral("http://127.0.0.1:4000/auth?client_id=signet&state=s1");
+    m_agent->sendEvent(QStringLiteral("authorization-url"), {{QStringLiteral("url"), url}}, m_agent->lastRequest(QStringLiteral("signin")).id);
+    QTRY_COMPARE(m_controller->authorizationUrl(), url);
+    const QString received = bin.filePath(expected + QStringLiteral(".url"));
+    QTRY_VERIFY2(QFile::exists(received), qPrintable(expected + QStringLiteral(" was not started")));
+    QFile file(received);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(file.readAll()), url);
+    QVERIFY(!QFile::exists(bin.filePath((expected == QLatin1String("opener") ? QStringLiteral("webview") : QStringLiteral("opener")) + QStringLiteral(".url"))));
+    QCOMPARE(m_controller->embeddedSignIn(), expected == QLatin1String("webview"));
 }
 
 SIGNET_TEST_MAIN(tst_SessionController)
