@@ -25,6 +25,39 @@ ApplicationWindow {
     visible: true
     title: qsTr("Signet")
 
+    // Light or dark like the desktop: the style's own palette does not follow the application's
+    // (which the platform theme sets, and DesktopAppearance when the portal prefers dark), so the
+    // window takes its colours from the system palette, and follows it when it changes.
+    SystemPalette {
+        id: system
+        colorGroup: SystemPalette.Active
+    }
+    SystemPalette {
+        id: systemDisabled
+        colorGroup: SystemPalette.Disabled
+    }
+    palette.window: system.window
+    palette.windowText: system.windowText
+    palette.base: system.base
+    palette.alternateBase: system.alternateBase
+    palette.text: system.text
+    palette.button: system.button
+    palette.buttonText: system.buttonText
+    palette.highlight: system.highlight
+    palette.highlightedText: system.highlightedText
+    palette.placeholderText: system.placeholderText
+    palette.light: system.light
+    palette.midlight: system.midlight
+    palette.mid: system.mid
+    palette.dark: system.dark
+    palette.shadow: system.shadow
+    palette.toolTipBase: system.window
+    palette.toolTipText: system.windowText
+    palette.disabled.windowText: systemDisabled.windowText
+    palette.disabled.text: systemDisabled.text
+    palette.disabled.buttonText: systemDisabled.buttonText
+    palette.disabled.button: systemDisabled.button
+
     SessionController {
         id: session
         socketPath: window.socketPath

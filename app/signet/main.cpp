@@ -3,6 +3,7 @@
 // module Signet.App.
 
 #include "agentlauncher.h"
+#include "desktopappearance.h"
 #include "singleinstance.h"
 #include "signet-version.h"
 
@@ -103,6 +104,9 @@ int main(int argc, char *argv[])
     QGuiApplication::setDesktopFileName(QStringLiteral("signet"));
     QGuiApplication::setWindowIcon(QIcon(QStringLiteral(":/signet/icons/signet.svg")));
     installTranslations(*app);
+    // Light or dark as the desktop says (the portal's colour scheme; Qt 6.4 does not read it).
+    Signet::DesktopAppearance appearance;
+    appearance.start();
 
     // One window per user: a second launch brings the first to the front and ends.
     Signet::SingleInstance instance;

@@ -1,6 +1,7 @@
 // Main.qml in-process against the fake agent: the right page for each state, keyboard use, and an
 // accessible name on every control. QML warnings (binding errors, type errors) fail the test.
 
+#include "desktopappearance.h"
 #include "fakeagent.h"
 #include "testmain.h"
 
@@ -60,6 +61,7 @@ private Q_SLOTS:
     void consentPromptByKeyboard();
     void attentionOffersSignInAgain();
     void germanFitsTheSmallestWindow();
+    void darkPaletteIsFollowed();
 
 private:
     // An agent that speaks the grant protocol, with one app of the user's and one of IT's.
@@ -570,6 +572,29 @@ void tst_MainWindow::germanFitsTheSmallestWindow()
     QCOMPARE(item(QStringLiteral("consentAllow"))->property("text").toString(), QStringLiteral("Erlauben"));
     verifyFitsHorizontally();
     screenshot(QStringLiteral("de-signed-in"));
+}
+
+// A dark desktop (the platform's palette, or the portal through DesktopAppearance): the window's
+// text and its own colours (cards, chips, banners) turn dark with it.
+void tst_MainWindow::darkPaletteIsFollowed()
+{
+    const QPalette saved = QGuiApplication::palette();
+    QGuiApplication::setPalette(Signet::DesktopAppearance::darkPalette());
+    const auto restore = qScopeGuard([saved] { QGuiApplication::setPalette(saved); });
+    useGrantProtocol();
+    QVERIFY(load());
+    QTRY_COMPARE(page(), int(SignIn));
+    QJsonObject identity = FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Alice Example"), QStringLiteral("alice@example.com"), true, 3600);
+    identity.insert(QStringLiteral("roles"), QJsonArray{QStringLiteral("staff"), QStringLiteral("admin")});
+    signInAs(identity);
+    m_agent->sendEvent(QStringLiteral("attention-needed"), {{QStringLiteral("message"), QStringLiteral("The session could not be renewed.")}});
+    QTRY_VERIFY(item(QStringLiteral("attentionBanner"))->isVisible());
+    QTRY_VERIFY(item(QStringLiteral("app-exe:/usr/bin/mail")));
+    QVERIFY(item(QStringLiteral("name"))->property("color").value<QColor>().lightnessF() > 0.7);
+    QVERIFY(item(QStringLiteral("role-staff"))->property("color").value<QColor>().lightnessF() > 0.6);
+    QVERIFY(item(QStringLiteral("attentionMessage"))->property("color").value<QColor>().lightnessF() > 0.6);
+    QVERIFY(m_window->color().lightnessF() < 0.5 || m_window->property("palette").value<QPalette>().color(QPalette::Window).lightnessF() < 0.5);
+    screenshot(QStringLiteral("dark-signed-in"));
 }
 
 SIGNET_TEST_MAIN(tst_MainWindow)
