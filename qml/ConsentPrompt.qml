@@ -13,6 +13,23 @@ Frame {
     // {request, appId, name, exe, script, scopes, expiresAt}
     required property var consent
 
+    // Seconds until the agent gives up waiting (and refuses the app); -1 when unknown.
+    property int secondsLeft: -1
+
+    function updateSecondsLeft() {
+        prompt.secondsLeft = prompt.consent.expiresAt ? Math.max(0, Math.round((prompt.consent.expiresAt.getTime() - Date.now()) / 1000)) : -1;
+    }
+
+    Component.onCompleted: updateSecondsLeft()
+    onConsentChanged: updateSecondsLeft()
+
+    Timer {
+        interval: 1000
+        repeat: true
+        running: prompt.secondsLeft > 0
+        onTriggered: prompt.updateSecondsLeft()
+    }
+
     objectName: "consent-" + consent.request
     padding: 14
     background: Rectangle {
@@ -48,6 +65,18 @@ Frame {
                 return scopes.length > 0 ? qsTr("Program: %1\nAccess: %2").arg(program).arg(scopes) : qsTr("Program: %1").arg(program);
             }
             wrapMode: Text.WrapAnywhere
+            font.pixelSize: 12
+            color: prompt.theme.secondaryText
+            Accessible.name: text
+        }
+        Label {
+            objectName: "consentExpiry"
+            Layout.fillWidth: true
+            visible: prompt.secondsLeft >= 0
+            text: prompt.secondsLeft >= 60
+                  ? qsTr("The app waits for your answer for %1 min %2 s more.").arg(Math.floor(prompt.secondsLeft / 60)).arg(prompt.secondsLeft % 60)
+                  : qsTr("The app waits for your answer for %1 s more.").arg(prompt.secondsLeft)
+            wrapMode: Text.Wrap
             font.pixelSize: 12
             color: prompt.theme.secondaryText
             Accessible.name: text

@@ -153,6 +153,14 @@ Zugriff: %2</translation>
         <source>Deny %1 access to your work identity</source>
         <translation>%1 den Zugriff auf Ihre berufliche Identität verweigern</translation>
     </message>
+    <message>
+        <source>The app waits for your answer for %1 min %2 s more.</source>
+        <translation>Die App wartet noch %1 Min. %2 s auf Ihre Antwort.</translation>
+    </message>
+    <message>
+        <source>The app waits for your answer for %1 s more.</source>
+        <translation>Die App wartet noch %1 s auf Ihre Antwort.</translation>
+    </message>
 </context>
 <context>
     <name>FailurePage</name>

@@ -497,6 +497,9 @@ void tst_MainWindow::consentPromptByKeyboard()
                         {QStringLiteral("expires_in"), 120}});
     QTRY_VERIFY(item(QStringLiteral("consent-c7")) && item(QStringLiteral("consent-c7"))->isVisible());
     QCOMPARE(item(QStringLiteral("consentQuestion"))->property("text").toString(), QStringLiteral("Team Chat wants to use your work identity"));
+    QVERIFY2(item(QStringLiteral("consentExpiry"))->property("text").toString().startsWith(QLatin1String("The app waits for your answer for 1 min 5")) ||
+                 item(QStringLiteral("consentExpiry"))->property("text").toString().startsWith(QLatin1String("The app waits for your answer for 2 min 0")),
+             qPrintable(item(QStringLiteral("consentExpiry"))->property("text").toString()));
     screenshot(QStringLiteral("consent"));
     QVERIFY(QTest::qWaitForWindowActive(m_window));
     QTRY_COMPARE(m_window->activeFocusItem(), item(QStringLiteral("consentAllow")));
