@@ -9,6 +9,7 @@ Frame {
 
     required property SessionController controller
     required property Theme theme
+    readonly property var identity: controller.identity
 
     objectName: "attentionBanner"
     visible: controller.attention.length > 0 || controller.expiring
@@ -39,8 +40,8 @@ Frame {
         Button {
             objectName: "signInAgainButton"
             text: qsTr("Sign in again")
-            onClicked: banner.controller.signIn(banner.controller.identity.provider)
-            Accessible.name: qsTr("Sign in again with %1").arg(banner.controller.identity.providerName || "")
+            onClicked: banner.controller.signIn(banner.identity.provider)
+            Accessible.name: qsTr("Sign in again with %1").arg(banner.identity.providerName || "")
         }
     }
 }

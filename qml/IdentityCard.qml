@@ -82,7 +82,8 @@ Frame {
                     anchors.fill: parent
                     source: card.controller.avatarUrl
                     fillMode: Image.PreserveAspectCrop
-                    sourceSize: Qt.size(112, 112)
+                    sourceSize.width: 112
+                    sourceSize.height: 112
                     visible: status === Image.Ready
                     Accessible.ignored: true
                 }

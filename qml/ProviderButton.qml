@@ -32,7 +32,8 @@ Button {
             objectName: "logo"
             source: button.provider.logo || ""
             visible: status === Image.Ready
-            sourceSize: Qt.size(24, 24)
+            sourceSize.width: 24
+            sourceSize.height: 24
             Layout.preferredWidth: 24
             Layout.preferredHeight: 24
             Layout.alignment: Qt.AlignVCenter

@@ -11,6 +11,7 @@ ScrollView {
     id: page
 
     required property SessionController controller
+    readonly property var capabilities: controller.capabilities
 
     contentWidth: availableWidth
     clip: true
@@ -73,7 +74,7 @@ ScrollView {
         AppsList {
             objectName: "apps"
             Layout.fillWidth: true
-            visible: page.controller.capabilities.indexOf("apps") >= 0
+            visible: page.capabilities.indexOf("apps") >= 0
             controller: page.controller
             theme: theme
         }

@@ -12,6 +12,7 @@ Platform.SystemTrayIcon {
     required property SessionController controller
     required property var window
 
+    readonly property var identity: controller.identity
     readonly property bool signedIn: controller.state === SessionController.SignedIn
     readonly property bool needsAttention: signedIn && (controller.attention.length > 0 || controller.expiring
                                                         || controller.consentRequests.length > 0)
@@ -33,7 +34,7 @@ Platform.SystemTrayIcon {
         if (needsAttention)
             return qsTr("Signet: sign in again soon");
         if (signedIn)
-            return qsTr("Signet: signed in as %1").arg(controller.identity.email || controller.identity.name || "");
+            return qsTr("Signet: signed in as %1").arg(tray.identity.email || tray.identity.name || "");
         return qsTr("Signet: not signed in");
     }
     onActivated: reason => {
