@@ -71,6 +71,22 @@ ApplicationWindow {
         }
     }
 
+    // Keyboard users see where the focus is: a control reached with Tab on a page that scrolls is
+    // scrolled into view.
+    onActiveFocusItemChanged: {
+        const item = window.activeFocusItem;
+        let flickable = item ? item.parent : null;
+        while (flickable && !(flickable instanceof Flickable))
+            flickable = flickable.parent;
+        if (!flickable)
+            return;
+        const top = item.mapToItem(flickable.contentItem, 0, 0).y;
+        if (top < flickable.contentY)
+            flickable.contentY = Math.max(0, top - 8);
+        else if (top + item.height > flickable.contentY + flickable.height)
+            flickable.contentY = Math.min(flickable.contentHeight - flickable.height, top + item.height - flickable.height + 8);
+    }
+
     // Loaded by URL, not as a type: Qt.labs.platform is only imported where a tray exists.
     Component.onCompleted: {
         if (!window.trayEnabled)

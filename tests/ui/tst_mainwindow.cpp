@@ -575,6 +575,16 @@ void tst_MainWindow::germanFitsTheSmallestWindow()
     QCOMPARE(item(QStringLiteral("consentAllow"))->property("text").toString(), QStringLiteral("Erlauben"));
     verifyFitsHorizontally();
     screenshot(QStringLiteral("de-signed-in"));
+
+    // The page is longer than the window: Tab to "Abmelden" (Sign out) at the bottom scrolls it into view.
+    QVERIFY(QTest::qWaitForWindowActive(m_window));
+    QQuickItem *signOut = item(QStringLiteral("signOutButton"));
+    for (int i = 0; i < 30 && m_window->activeFocusItem() != signOut; ++i)
+        QTest::keyClick(m_window, Qt::Key_Tab);
+    QCOMPARE(m_window->activeFocusItem(), signOut);
+    QTRY_VERIFY2(signOut->mapToScene(QPointF(0, signOut->height())).y() <= m_window->height(),
+                 qPrintable(QStringLiteral("Sign out at y %1 in a window %2 high").arg(signOut->mapToScene({}).y()).arg(m_window->height())));
+    QVERIFY(signOut->mapToScene({}).y() >= 0);
 }
 
 // A dark desktop (the platform's palette, or the portal through DesktopAppearance): the window's
