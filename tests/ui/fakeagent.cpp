@@ -221,3 +221,9 @@ QJsonObject FakeAgent::identityFor(const QString &provider, const QString &name,
             {QStringLiteral("expires_at"), now.addSecs(expiresIn).toString(Qt::ISODate)},
             {QStringLiteral("expires_in"), expiresIn}};
 }
+
+QString FakeAgent::freshSocketPath()
+{
+    static int counter = 0;
+    return QDir(qEnvironmentVariable("XDG_RUNTIME_DIR")).filePath(QStringLiteral("fake-agent-%1.sock").arg(++counter));
+}

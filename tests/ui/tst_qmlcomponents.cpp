@@ -1,6 +1,8 @@
 // Qt Quick Test of the window's components (tests/ui/qml/tst_*.qml). The module Signet.App is
-// linked in statically; XDG_RUNTIME_DIR points at a private directory so that a SessionController
+// linked in statically, the fake agent is Signet.Test/FakeAgent; XDG_RUNTIME_DIR points at a private directory so that a SessionController
 // created by a test never reaches a real agent.
+
+#include "fakeagent.h"
 
 #include <QQmlEngine>
 #include <QQmlExtensionPlugin>
@@ -24,6 +26,8 @@ public Q_SLOTS:
     {
         // Where qt_add_qml_module put the module's qmldir (Qt 6.4 does not search it by default).
         engine->addImportPath(QStringLiteral("qrc:/qt/qml"));
+        // The in-process fake agent the C++ tests use, for tests of whole screens (test code only).
+        qmlRegisterType<FakeAgent>("Signet.Test", 1, 0, "FakeAgent");
     }
 
 private:
