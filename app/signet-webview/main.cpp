@@ -22,6 +22,8 @@
 #include <QtWebEngineQuick/qtwebenginequickglobal.h>
 
 #include <cstdio>
+#include <cstring>
+#include <memory>
 
 namespace {
 
@@ -45,10 +47,19 @@ int main(int argc, char *argv[])
     QCoreApplication::setOrganizationName(QStringLiteral("Signet"));
     QCoreApplication::setApplicationName(QStringLiteral("signet-webview"));
     QCoreApplication::setApplicationVersion(QStringLiteral(SIGNET_VERSION));
-    // Must come before the application object (Qt WebEngine shares OpenGL contexts).
-    QtWebEngineQuick::initialize();
-    QGuiApplication app(argc, argv);
-    QGuiApplication::setApplicationDisplayName(QStringLiteral("Signet"));
+    // --help and --version need neither a display nor Chromium.
+    bool informationOnly = false;
+    for (int i = 1; i < argc; ++i) {
+        for (const char *option : {"-h", "--help", "-?", "-v", "--version"})
+            informationOnly = informationOnly || std::strcmp(argv[i], option) == 0;
+    }
+    if (!informationOnly) {
+        // Must come before the application object (Qt WebEngine shares OpenGL contexts).
+        QtWebEngineQuick::initialize();
+    }
+    std::unique_ptr<QCoreApplication> application =
+        informationOnly ? std::make_unique<QCoreApplication>(argc, argv) : std::make_unique<QGuiApplication>(argc, argv);
+    QCoreApplication &app = *application;
     QTranslator translator;
     if (translator.load(QLocale(), QStringLiteral("signet"), QStringLiteral("_"), QStringLiteral(":/i18n")))
         QCoreApplication::installTranslator(&translator);
@@ -62,6 +73,7 @@ int main(int argc, char *argv[])
     const QCommandLineOption benchOption(QStringLiteral("bench"), QStringLiteral("Report the first frame on standard output (bench/startup.mjs)."));
     parser.addOption(benchOption);
     parser.process(app);
+    QGuiApplication::setApplicationDisplayName(QStringLiteral("Signet"));
 
     const QStringList positional = parser.positionalArguments();
     if (positional.size() != 1) {

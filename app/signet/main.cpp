@@ -71,7 +71,7 @@ int main(int argc, char *argv[])
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Sign in to your organisation on this desktop, see who is signed in, sign out.\n"
-                                                    "The window talks to signet-agent, which must be running."));
+                                                    "The window talks to signet-agent and starts it when none runs (see docs/window.md)."));
     parser.addHelpOption();
     const QCommandLineOption versionOption(QStringList{QStringLiteral("v"), QStringLiteral("version")},
                                            QStringLiteral("Print the version and exit."));

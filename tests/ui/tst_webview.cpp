@@ -20,6 +20,7 @@ private Q_SLOTS:
     void closesAtTheLoopbackRedirect();
     void refusesWhatIsNotAWebAddress_data();
     void refusesWhatIsNotAWebAddress();
+    void versionWithoutDisplay();
 
 private:
     QProcessEnvironment environment() const;
@@ -110,6 +111,20 @@ void tst_WebView::refusesWhatIsNotAWebAddress()
     QVERIFY(webview.waitForFinished(30000));
     QCOMPARE(webview.exitCode(), 2);
     QVERIFY(!webview.readAllStandardError().isEmpty());
+}
+
+void tst_WebView::versionWithoutDisplay()
+{
+    QProcessEnvironment env = environment();
+    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    env.remove(QStringLiteral("DISPLAY"));
+    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+    QProcess webview;
+    webview.setProcessEnvironment(env);
+    webview.start(QStringLiteral(SIGNET_WEBVIEW_BINARY), {QStringLiteral("--version")});
+    QVERIFY(webview.waitForFinished(30000));
+    QCOMPARE(webview.exitCode(), 0);
+    QVERIFY(webview.readAllStandardOutput().startsWith("signet-webview "));
 }
 
 QTEST_GUILESS_MAIN(tst_WebView)
