@@ -39,7 +39,7 @@ issuer=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv
   echo "demo: the demo identity provider did not start; see $demo/idp.log" >&2
   exit 1
 }
-sed "s|@ISSUER@|$issuer|" resources/demo/signet.conf.in >"$demo/signet.conf"
+sed -e "s|@ISSUER@|$issuer|" -e "s|@SIGNETCTL@|$root/$build/bin/signetctl|" resources/demo/signet.conf.in >"$demo/signet.conf"
 
 # The agent keeps the session in the keychain: the desktop's, or — without a session bus (a server,
 # an SSH login) — a throwaway gnome-keyring of its own.

@@ -20,7 +20,8 @@ packages=(
   xvfb xauth chromium clang libclang-rt-14-dev
   # the window's end-to-end test presses keys on its Xvfb display
   xdotool
-  python3
+  # python3: the documented companion app; python3-gi: the stand-in KWallet daemon (tests/standins/fakekwallet.py)
+  python3 python3-gi gir1.2-glib-2.0
 )
 
 missing=()

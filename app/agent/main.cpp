@@ -18,8 +18,10 @@
 
 #include <csignal>
 #include <functional>
+#include <algorithm>
 #include <cstdio>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -81,6 +83,13 @@ int main(int argc, char *argv[])
     // The agent holds tokens: no core dumps, and no ptrace attach by other same-user processes
     // that are not its parent (Yama ptrace_scope permitting). See docs/threat-model.md.
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    // Room for IpcServer::MaxConnections clients plus the agent's own files: the soft limit is
+    // often 1024, the hard one much higher.
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 4096) {
+        files.rlim_cur = std::min<rlim_t>(4096, files.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
 
     if (qEnvironmentVariableIsEmpty("QT_MESSAGE_PATTERN"))
         qSetMessagePattern(QStringLiteral("signet-agent: %{if-category}%{category}: %{endif}%{message}"));
@@ -134,6 +143,10 @@ int main(int argc, char *argv[])
     if (config.hasGeneralErrors())
         qCWarning(lcAgent) << "the configuration has errors: sign-in is refused until they are fixed (run signet-agent --check-config)";
 
+    // Signals are handled before the socket exists: a SIGTERM right after start must still remove it.
+    std::function<void()> reload = [] {};
+    handleSignals(&app, [&reload] { reload(); });
+
     QString error;
     const QString directory = Signet::IpcServer::defaultRuntimeDirectory(&error);
     Signet::IpcServer server;
@@ -149,8 +162,7 @@ int main(int argc, char *argv[])
     agent.serve(&server);
     agent.restoreSession();
     // Policy applies without a restart: on SIGHUP, and when the files change.
-    const auto reload = [&agent, sources] { agent.reconfigure(Signet::ConfigLoader::load(sources)); };
-    handleSignals(&app, reload);
+    reload = [&agent, sources] { agent.reconfigure(Signet::ConfigLoader::load(sources)); };
     Signet::ConfigWatcher watcher(sources);
     QObject::connect(&watcher, &Signet::ConfigWatcher::changed, &agent, reload);
     return app.exec();

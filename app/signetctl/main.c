@@ -21,6 +21,7 @@
 
 /* Local requests answer at once; this only keeps a hung agent from hanging a script for ever. */
 #define QUICK_TIMEOUT_MS 30000
+#define CONSENT_TIMEOUT_MS 150000
 #define CANCEL_TIMEOUT_MS 5000
 
 typedef struct context {
@@ -30,6 +31,8 @@ typedef struct context {
     const char **scopes; /* --scope, for token */
     int scope_count;
     long min_valid; /* --min-valid, for token; -1: the agent's default */
+    const char *revoke; /* --revoke, for apps */
+    int yes;            /* --yes, for reset */
     const char *socket_path; /* NULL: the default */
     signet_client *client;
 } context;
@@ -182,8 +185,8 @@ static int connect_agent(context *ctl)
     return ctl->client ? 0 : fail(&err);
 }
 
-/* Connects if needed and runs one quick request. Returns 0 and *result, or the exit code. */
-static int quick_call(context *ctl, const char *method, json_t *params, json_t **result)
+/* Connects if needed and runs one request. Returns 0 and *result, or the exit code. */
+static int call(context *ctl, const char *method, json_t *params, int timeout_ms, json_t **result)
 {
     if (!ctl->client) {
         const int status = connect_agent(ctl);
@@ -191,8 +194,13 @@ static int quick_call(context *ctl, const char *method, json_t *params, json_t *
             return status;
     }
     signet_error err = {0};
-    *result = signet_client_call(ctl->client, method, params, QUICK_TIMEOUT_MS, NULL, NULL, &err);
+    *result = signet_client_call(ctl->client, method, params, timeout_ms, NULL, NULL, &err);
     return *result ? 0 : fail(&err);
+}
+
+static int quick_call(context *ctl, const char *method, json_t *params, json_t **result)
+{
+    return call(ctl, method, params, QUICK_TIMEOUT_MS, result);
 }
 
 /* Prints `result` as JSON and returns 0 when --json is on; -1 otherwise. */
@@ -827,7 +835,8 @@ static int run_token(context *ctl, char **args)
     if (ctl->min_valid >= 0)
         json_object_set_new(params, "min_valid", json_integer(ctl->min_valid));
     json_t *result;
-    const int status = quick_call(ctl, "token", params, &result);
+    /* An app without a grant waits while the Signet window asks the person (at most 2 minutes). */
+    const int status = call(ctl, "token", params, CONSENT_TIMEOUT_MS, &result);
     json_decref(params);
     if (status != 0)
         return status;
@@ -879,6 +888,84 @@ static int run_signout(context *ctl, char **args)
             put_text(stderr, end_session);
             fputc('\n', stderr);
         }
+    }
+    json_decref(result);
+    return 0;
+}
+
+static int run_apps(context *ctl, char **args)
+{
+    (void)args;
+    json_t *params = ctl->revoke ? json_pack("{s:s}", "revoke", ctl->revoke) : NULL;
+    json_t *result;
+    const int status = quick_call(ctl, "apps", params, &result);
+    json_decref(params);
+    if (status != 0)
+        return status;
+    if (json_only(ctl, result) == 0) {
+        json_decref(result);
+        return 0;
+    }
+    if (ctl->revoke) {
+        fputs("Revoked: ", stdout);
+        put_text(stdout, ctl->revoke);
+        fputs("\nThe app will have to ask again.\n", stdout);
+        json_decref(result);
+        return 0;
+    }
+    const json_t *apps = json_object_get(result, "apps");
+    if (json_array_size(apps) == 0)
+        puts("No app has a grant yet.");
+    size_t index;
+    const json_t *app;
+    json_array_foreach(apps, index, app) {
+        const char *access = string_member(app, "access");
+        printf("%-6s ", access ? access : "?");
+        put_text(stdout, string_member(app, "name"));
+        fputs(json_is_true(json_object_get(app, "revocable")) ? "  (your answer)\n" : "  (IT's policy)\n", stdout);
+        fputs("       id:      ", stdout);
+        put_text(stdout, string_member(app, "id"));
+        fputs("\n       program: ", stdout);
+        put_text(stdout, string_member(app, "exe"));
+        if (string_member(app, "script")) {
+            fputs(" running ", stdout);
+            put_text(stdout, string_member(app, "script"));
+        }
+        fputs("\n       scopes:  ", stdout);
+        size_t i;
+        const json_t *scope;
+        json_array_foreach(json_object_get(app, "scopes"), i, scope) {
+            if (i)
+                fputc(' ', stdout);
+            put_text(stdout, json_string_value(scope));
+        }
+        fputc('\n', stdout);
+    }
+    fputs("Apps not listed: ", stdout);
+    put_text(stdout, string_member(result, "unknown_apps"));
+    fputs(" (unknown_apps). Revoke your answer with 'signetctl apps --revoke ID'.\n", stdout);
+    json_decref(result);
+    return 0;
+}
+
+static int run_reset(context *ctl, char **args)
+{
+    (void)args;
+    if (!ctl->yes)
+        return usage_error("%s forgets every account, app grant and stored secret of this user; add --yes to do it.", "reset");
+    json_t *params = json_pack("{s:b}", "confirm", 1);
+    json_t *result;
+    const int status = quick_call(ctl, "reset", params, &result);
+    json_decref(params);
+    if (status != 0)
+        return status;
+    if (json_only(ctl, result) != 0) {
+        printf("Forgot %lld account(s) and %lld app answer(s)%s.\n", (long long)json_integer_value(json_object_get(result, "accounts")),
+               (long long)json_integer_value(json_object_get(result, "grants")),
+               json_is_true(json_object_get(result, "signed_out")) ? "; signed out" : "");
+        const char *revocation_error = string_member(result, "revocation_error");
+        if (revocation_error)
+            report(revocation_error);
     }
     json_decref(result);
     return 0;
@@ -1004,6 +1091,19 @@ static const command commands[] = {
      "Ends the session: the agent forgets it and its tokens. Exits with 3 when nobody is signed in.\n"
      "With --json, prints {\"signed_out\": true}.\n",
      run_signout},
+    {"apps", "[--revoke ID]", 0, "List the apps that may use your identity, or revoke your answer for one",
+     "Lists the companion apps with a grant: IT's (from the policy, not changeable here) and your answers to\n"
+     "the Signet window's prompts, with the program, its scopes and whether it is allowed or denied.\n"
+     "\n"
+     "  --revoke ID    Forget your answer for the app with this id: it has to ask again\n"
+     "\n"
+     "With --json, prints the agent's {\"apps\": [...], \"unknown_apps\", \"whoami\"} (or {\"revoked\": true}).\n",
+     run_apps},
+    {"reset", "--yes", 0, "Forget everything: accounts, app answers, stored secrets (and sign out)",
+     "Signs out (telling the provider, as 'signout' does) and forgets every account registered on this\n"
+     "desktop, every answer given to app prompts and every secret in the keychain. IT's policy stays.\n"
+     "Needs --yes. With --json, prints {\"reset\": true, \"signed_out\": ..., \"accounts\": N, \"grants\": N}.\n",
+     run_reset},
     {"watch", "", 0, "Print sign-in and sign-out events as they happen",
      "Prints one line per event until interrupted (exit 0) or until the agent stops (exit 4).\n"
      "With --json, prints each event message as the agent sent it, one per line.\n",
@@ -1104,6 +1204,15 @@ int main(int argc, char **argv)
                 return usage_error("%s needs a number of seconds from 0 to 3600.", argument);
             }
             ++i;
+        } else if (strcmp(argument, "--revoke") == 0) {
+            if (i + 1 >= argc) {
+                free(positionals);
+                free(ctl.scopes);
+                return usage_error("%s needs the id of an app (see 'signetctl apps').", argument);
+            }
+            ctl.revoke = argv[++i];
+        } else if (strcmp(argument, "--yes") == 0) {
+            ctl.yes = 1;
         } else if (strcmp(argument, "--socket") == 0) {
             if (i + 1 >= argc) {
                 free(positionals);
@@ -1134,7 +1243,7 @@ int main(int argc, char **argv)
         } else {
             fputs("signetctl: no command given.\n\n", stderr);
             fputs("Usage: signetctl [--json] [--socket PATH] <command> [<arguments>]\n"
-                  "Commands: status, providers, whoami, token, signin, cancel, signout, watch, help.\n"
+                  "Commands: status, providers, whoami, token, signin, cancel, signout, apps, reset, watch, help.\n"
                   "Run 'signetctl --help' for details.\n",
                   stderr);
             status = SIGNET_EXIT_USAGE;
@@ -1175,6 +1284,14 @@ int main(int argc, char **argv)
     }
     if ((ctl.scope_count > 0 || ctl.min_valid >= 0) && strcmp(cmd->name, "token") != 0) {
         status = usage_error("%s go with 'token' only.", "--scope and --min-valid");
+        goto done;
+    }
+    if (ctl.revoke && strcmp(cmd->name, "apps") != 0) {
+        status = usage_error("%s goes with 'apps' only.", "--revoke");
+        goto done;
+    }
+    if (ctl.yes && strcmp(cmd->name, "reset") != 0) {
+        status = usage_error("%s goes with 'reset' only.", "--yes");
         goto done;
     }
     if (ctl.no_browser && ctl.device) {

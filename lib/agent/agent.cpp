@@ -1,5 +1,6 @@
 #include "agent.h"
 
+#include "agent/appaccess.h"
 #include "auth/jwks.h"
 #include "auth/signinattempt.h"
 #include "auth/tokenrefresh.h"
@@ -27,10 +28,37 @@
 namespace Signet {
 
 namespace {
+// Google answers with the long names of its OpenID Connect scopes; they are the same scopes
+// ("OAuth 2.0 Scopes for Google APIs": email = .../auth/userinfo.email, profile = .../auth/userinfo.profile).
+QString canonicalScope(const QString &scope)
+{
+    if (scope == QLatin1String("https://www.googleapis.com/auth/userinfo.email"))
+        return QStringLiteral("email");
+    if (scope == QLatin1String("https://www.googleapis.com/auth/userinfo.profile"))
+        return QStringLiteral("profile");
+    return scope;
+}
+
+QStringList canonicalScopes(const QStringList &scopes)
+{
+    QStringList result;
+    for (const QString &scope : scopes)
+        result << canonicalScope(scope);
+    result.removeDuplicates();
+    return result;
+}
+
 const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out"), QStringLiteral("policy-changed"), QStringLiteral("renewed"),
-                               QStringLiteral("attention-needed")};
+                               QStringLiteral("attention-needed"), QStringLiteral("expiring"), QStringLiteral("apps-changed"),
+                               QStringLiteral("consent-request"), QStringLiteral("consent-resolved")};
+// Only the window hears about consent prompts.
+const QStringList WindowEvents = {QStringLiteral("consent-request"), QStringLiteral("consent-resolved")};
+// Events that tell who is signed in: not for apps that may not know (whoami = granted).
+const QStringList IdentityEvents = {QStringLiteral("signed-in"), QStringLiteral("policy-changed"), QStringLiteral("renewed"),
+                                    QStringLiteral("attention-needed"), QStringLiteral("expiring")};
 const QStringList Capabilities = {QStringLiteral("status"), QStringLiteral("providers"), QStringLiteral("signin"), QStringLiteral("cancel"),
-                                  QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar"), QStringLiteral("token")};
+                                  QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar"), QStringLiteral("token"),
+                                  QStringLiteral("apps"), QStringLiteral("consent"), QStringLiteral("reset")};
 
 QJsonObject problemToJson(const ConfigProblem &problem)
 {
@@ -54,6 +82,23 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
     QString problem;
     if (!m_registry.load(&problem))
         qCWarning(lcAgent).noquote() << problem;
+    m_access = std::make_unique<AppAccess>(QDir(m_stateDirectory).filePath(QStringLiteral("grants.json")), &m_audit, &m_connections);
+    m_access->setConfig(config);
+    connect(m_access.get(), &AppAccess::eventReady, this, [this](const QString &event, const QJsonObject &data, bool windowOnly) {
+        const QList<QPointer<IpcConnection>> connections = m_connections;
+        for (const auto &connection : connections) {
+            if (connection && connection->subscriptions.contains(event) && (!windowOnly || m_access->isWindow(connection)))
+                connection->sendEvent(event, data);
+        }
+    });
+    m_expiringTimer.setSingleShot(true);
+    connect(&m_expiringTimer, &QTimer::timeout, this, [this] {
+        if (!m_session.isActive())
+            return;
+        const Identity &identity = m_session.identity();
+        broadcast(QStringLiteral("expiring"), {{QStringLiteral("identity"), identity.toJson()},
+                                               {QStringLiteral("expires_in"), qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(identity.expiresAt))}});
+    });
     m_renewTimer.setSingleShot(true);
     connect(&m_renewTimer, &QTimer::timeout, this, &Agent::renew);
     // Timers run on the monotonic clock, which stands still while the machine sleeps: look at the
@@ -81,6 +126,7 @@ Agent::Agent(const Config &config, const QString &stateDirectory, QObject *paren
     });
     connect(&m_session, &Session::ended, this, [this](const QString &provider, Session::EndReason reason) {
         m_audit.record(QStringLiteral("signout"), {{QStringLiteral("provider"), provider}, {QStringLiteral("reason"), Session::reasonName(reason)}});
+        m_expiringTimer.stop();
         cancelRenewal(tr("The session ended."));
         ++m_sessionGeneration;
         if (m_store)
@@ -113,6 +159,7 @@ void Agent::attach(IpcConnection *connection)
         m_connections.removeAll(connection);
         m_connections.removeAll(nullptr);
         m_waiters.removeIf([connection](const Waiter &waiter) { return waiter.connection == connection || !waiter.connection; });
+        m_access->connectionClosed(connection);
     });
 }
 
@@ -131,7 +178,7 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
     }
     if (method == QLatin1String("hello")) {
         QString code, message;
-        const QJsonObject result = hello(params, &code, &message);
+        const QJsonObject result = hello(connection, params, &code, &message);
         if (code.isEmpty())
             connection->sendResult(id, result);
         else
@@ -148,7 +195,11 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
         if (running)
             m_attempt->cancel();
     } else if (method == QLatin1String("whoami")) {
-        if (m_session.isActive())
+        QString refused;
+        if (!m_access->mayKnowIdentity(connection, &refused)) {
+            m_access->noteUse(connection, QStringLiteral("app-refused"));
+            connection->sendError(id, QStringLiteral("not_granted"), refused, {{QStringLiteral("check"), QStringLiteral("app")}});
+        } else if (m_session.isActive())
             connection->sendResult(id, {{QStringLiteral("identity"), m_session.identity().toJson()}});
         else
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
@@ -157,6 +208,11 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
     } else if (method == QLatin1String("token")) {
         requestToken(connection, id, params);
     } else if (method == QLatin1String("avatar")) {
+        QString refused;
+        if (!m_access->mayKnowIdentity(connection, &refused)) {
+            connection->sendError(id, QStringLiteral("not_granted"), refused, {{QStringLiteral("check"), QStringLiteral("app")}});
+            return;
+        }
         if (!m_session.isActive()) {
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in."));
             return;
@@ -165,25 +221,19 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
         connection->sendResult(id, {{QStringLiteral("content_type"), identity.avatar.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromLatin1(identity.avatarType))},
                                     {QStringLiteral("data"), identity.avatar.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromLatin1(identity.avatar.toBase64()))}});
     } else if (method == QLatin1String("subscribe")) {
-        QStringList wanted = AllEvents;
-        if (params.contains(QLatin1String("events"))) {
-            wanted.clear();
-            for (const QJsonValue &event : params.value(QLatin1String("events")).toArray()) {
-                if (AllEvents.contains(event.toString()))
-                    wanted << event.toString();
-            }
-        }
-        for (const QString &event : std::as_const(wanted))
-            connection->subscriptions.insert(event);
-        QStringList all = connection->subscriptions.values();
-        all.sort();
-        connection->sendResult(id, {{QStringLiteral("events"), QJsonArray::fromStringList(all)}});
+        subscribe(connection, id, params);
+    } else if (method == QLatin1String("apps")) {
+        m_access->apps(connection, id, params);
+    } else if (method == QLatin1String("consent")) {
+        m_access->consent(connection, id, params);
+    } else if (method == QLatin1String("reset")) {
+        reset(connection, id, params);
     } else {
         connection->sendError(id, QStringLiteral("unknown_method"), tr("Unknown method '%1'. This agent speaks protocol %2; see docs/ipc.md.").arg(method.left(64)).arg(SIGNET_PROTOCOL_VERSION));
     }
 }
 
-QJsonObject Agent::hello(const QJsonObject &params, QString *errorCode, QString *errorMessage)
+QJsonObject Agent::hello(const IpcConnection *connection, const QJsonObject &params, QString *errorCode, QString *errorMessage)
 {
     const QJsonValue protocol = params.value(QLatin1String("protocol"));
     if (!protocol.isUndefined() && protocol.toInt(-1) != SIGNET_PROTOCOL_VERSION) {
@@ -194,6 +244,7 @@ QJsonObject Agent::hello(const QJsonObject &params, QString *errorCode, QString 
         return {};
     }
     return {{QStringLiteral("protocol"), SIGNET_PROTOCOL_VERSION},
+            {QStringLiteral("caller"), m_access->describe(connection)},
             {QStringLiteral("agent"), QStringLiteral("signet-agent")},
             {QStringLiteral("version"), QStringLiteral(SIGNET_VERSION)},
             {QStringLiteral("capabilities"), QJsonArray::fromStringList(Capabilities)}};
@@ -357,6 +408,7 @@ void Agent::reconfigure(const Config &config)
 {
     m_config = config;
     m_policy = std::make_unique<Policy>(config.policy, &m_registry);
+    m_access->setConfig(config);
     for (const auto &provider : config.providers) {
         SecretRedactor::addSecret(provider.clientSecret);
         SecretRedactor::addSecret(provider.deviceClientSecret);
@@ -396,8 +448,16 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
         connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in."));
         return;
     }
+    QPointer<IpcConnection> waiting(connection);
+    endSession([waiting, id](const QJsonObject &result) {
+        if (waiting)
+            waiting->sendResult(id, result);
+    });
+}
+
+void Agent::endSession(std::function<void(QJsonObject)> done)
+{
     // Signed out here first, whatever the provider says: never held up by the network.
-    const Identity identity = m_session.identity();
     const TokenSet tokens = m_session.tokens();
     const ProviderMetadata metadata = m_sessionMetadata;
     // The client the tokens were issued to (a device client, perhaps): RFC 7009 §2.1 refuses others.
@@ -420,23 +480,83 @@ void Agent::signOut(IpcConnection *connection, const QJsonValue &id)
     const ProviderConfig *provider = &sessionProvider;
     if (sessionProvider.id.isEmpty() || !TokenRevocation::isSupported(*provider, metadata.revocationEndpoint, tokens)) {
         result.insert(QStringLiteral("revoked"), QJsonValue::Null); // nothing to revoke at this provider
-        connection->sendResult(id, result);
+        done(result);
         return;
     }
     // At most 10 s: the person waits for this answer, and clients give up after 30 s.
     auto *network = new BoundedNetworkAccessManager(std::min(provider->httpTimeout, std::chrono::seconds(10)), this);
     network->setExtraCaCertificates(provider->extraCaCertificates);
     auto *revocation = new TokenRevocation(network, *provider, metadata.revocationEndpoint, tokens, network);
-    QPointer<IpcConnection> waiting(connection);
-    connect(revocation, &TokenRevocation::finished, this, [waiting, id, result, revocation, network, name = provider->displayName]() mutable {
+    connect(revocation, &TokenRevocation::finished, this, [done = std::move(done), result, revocation, network, name = provider->displayName]() mutable {
         result.insert(QStringLiteral("revoked"), revocation->isRevoked());
         if (!revocation->isRevoked())
             result.insert(QStringLiteral("revocation_error"), tr("%1 could not be told to revoke the tokens: %2").arg(name, revocation->errorMessage()));
-        if (waiting)
-            waiting->sendResult(id, result);
+        done(result);
         network->deleteLater();
     });
     revocation->start();
+}
+
+void Agent::reset(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params)
+{
+    if (params.value(QLatin1String("confirm")).toBool() != true) {
+        connection->sendError(id, QStringLiteral("bad_request"),
+                              tr("'reset' forgets every account, app grant and stored secret of this user; send it with \"confirm\": true."));
+        return;
+    }
+    if (m_attempt && !m_attempt->isFinished())
+        m_attempt->cancel();
+    const int accounts = int(m_registry.accounts().size());
+    m_registry.clear();
+    QString problem;
+    if (!m_registry.save(&problem))
+        qCWarning(lcAgent).noquote() << problem;
+    const int grants = m_access->forgetAnswers();
+    m_audit.record(QStringLiteral("reset"), {{QStringLiteral("accounts"), accounts}, {QStringLiteral("grants"), grants}});
+    QJsonObject result{{QStringLiteral("reset"), true}, {QStringLiteral("accounts"), accounts}, {QStringLiteral("grants"), grants}};
+    QPointer<IpcConnection> waiting(connection);
+    if (!m_session.isActive()) {
+        if (m_store)
+            m_store->clear(); // whatever a crashed agent may have left in the keychain
+        result.insert(QStringLiteral("signed_out"), false);
+        connection->sendResult(id, result);
+        return;
+    }
+    // Signed out as with `signout`, the provider told where it can be.
+    endSession([waiting, id, result](const QJsonObject &signedOut) mutable {
+        for (auto it = signedOut.begin(); it != signedOut.end(); ++it)
+            result.insert(it.key(), it.value());
+        if (waiting)
+            waiting->sendResult(id, result);
+    });
+}
+
+void Agent::subscribe(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params)
+{
+    QStringList wanted = AllEvents;
+    if (params.contains(QLatin1String("events"))) {
+        wanted.clear();
+        for (const QJsonValue &event : params.value(QLatin1String("events")).toArray()) {
+            if (AllEvents.contains(event.toString()))
+                wanted << event.toString();
+        }
+    }
+    QString refused;
+    const bool mayKnow = m_access->mayKnowIdentity(connection, &refused);
+    const bool window = m_access->isWindow(connection);
+    // Events a connection may not have are left out of the answer, which lists what it will get.
+    wanted.removeIf([&](const QString &event) { return (WindowEvents.contains(event) && !window) || (IdentityEvents.contains(event) && !mayKnow); });
+    const bool newConsentListener = wanted.contains(QStringLiteral("consent-request")) && !connection->subscriptions.contains(QStringLiteral("consent-request"));
+    for (const QString &event : std::as_const(wanted))
+        connection->subscriptions.insert(event);
+    QStringList all = connection->subscriptions.values();
+    all.sort();
+    connection->sendResult(id, {{QStringLiteral("events"), QJsonArray::fromStringList(all)}});
+    // A window that opens while apps wait sees their prompts at once.
+    if (newConsentListener) {
+        for (const QJsonObject &prompt : m_access->openPrompts())
+            connection->sendEvent(QStringLiteral("consent-request"), prompt);
+    }
 }
 
 void Agent::onAttemptFinished()
@@ -613,20 +733,49 @@ void Agent::requestToken(IpcConnection *connection, const QJsonValue &id, const 
         connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
         return;
     }
-    // Only scopes the session was granted; per-app grants narrow this further (docs/ipc.md).
     const QJsonValue scopesValue = params.value(QLatin1String("scopes"));
-    if (!scopesValue.isUndefined() && !scopesValue.isArray()) {
+    const QJsonArray scopesArray = scopesValue.toArray();
+    if ((!scopesValue.isUndefined() && !scopesValue.isArray())
+        || std::any_of(scopesArray.cbegin(), scopesArray.cend(), [](const QJsonValue &scope) { return !scope.isString() || scope.toString().isEmpty(); })) {
         connection->sendError(id, QStringLiteral("bad_request"), tr("'scopes' must be an array of strings."));
         return;
     }
-    QStringList notGranted;
-    for (const QJsonValue &scope : scopesValue.toArray()) {
-        if (!m_session.tokens().scopes.contains(scope.toString()))
-            notGranted << scope.toString().left(100);
+    // The app first: which program is asking, and may it (docs/ipc.md "Who is calling")?
+    const AppAccess::TokenAccess access = m_access->tokenAccess(connection);
+    switch (access.decision) {
+    case AppAccess::Decision::Allowed:
+        grantedToken(connection, id, params, access.scopes);
+        return;
+    case AppAccess::Decision::Denied:
+        m_access->noteUse(connection, QStringLiteral("app-refused"));
+        connection->sendError(id, QStringLiteral("not_granted"), access.message, {{QStringLiteral("check"), QStringLiteral("app")}});
+        return;
+    case AppAccess::Decision::NoWindow:
+        m_access->noteUse(connection, QStringLiteral("app-refused"));
+        connection->sendError(id, QStringLiteral("consent_required"), access.message);
+        return;
+    case AppAccess::Decision::Ask:
+        break;
     }
-    if (!notGranted.isEmpty()) {
-        connection->sendError(id, QStringLiteral("not_granted"),
-                              tr("The session has no token for %1 (it holds: %2).").arg(notGranted.join(QStringLiteral(", ")), m_session.tokens().scopes.join(QLatin1Char(' '))));
+    QStringList requested;
+    for (const QJsonValue &scope : scopesArray)
+        requested << scope.toString().left(100);
+    QPointer<IpcConnection> waiting(connection);
+    m_access->ask(connection, requested, [this, waiting, id, params](const AppAccess::TokenAccess &answer) {
+        if (!waiting)
+            return;
+        if (answer.decision == AppAccess::Decision::Allowed)
+            grantedToken(waiting, id, params, answer.scopes);
+        else
+            waiting->sendError(id, QStringLiteral("not_granted"), answer.message, {{QStringLiteral("check"), QStringLiteral("app")}});
+    });
+}
+
+void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params, const QStringList &grantedScopes)
+{
+    const QStringList grantScopes = canonicalScopes(grantedScopes);
+    if (!m_session.isActive()) { // signed out while the window asked the person
+        connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
         return;
     }
     const QJsonValue minValidValue = params.value(QLatin1String("min_valid"));
@@ -635,6 +784,54 @@ void Agent::requestToken(IpcConnection *connection, const QJsonValue &id, const 
         return;
     }
     const qint64 minValid = qint64(std::clamp(minValidValue.toDouble(double(DefaultMinValidSeconds)), 0.0, 3600.0));
+    QStringList requested;
+    for (const QJsonValue &scope : params.value(QLatin1String("scopes")).toArray())
+        requested << canonicalScope(scope.toString().left(100));
+    requested.removeDuplicates();
+    const QStringList held = canonicalScopes(m_session.tokens().scopes);
+    const bool anyScope = grantScopes.contains(QStringLiteral("*"));
+    const auto without = [](const QStringList &list, const QStringList &other) {
+        QStringList rest;
+        for (const QString &item : list) {
+            if (!other.contains(item))
+                rest << item;
+        }
+        return rest;
+    };
+    const auto refuse = [&](const QString &message) {
+        m_access->noteUse(connection, QStringLiteral("app-refused"));
+        connection->sendError(id, QStringLiteral("not_granted"), message, {{QStringLiteral("check"), QStringLiteral("app")}});
+    };
+    // The app asks only for what its grant lists.
+    if (!anyScope && !without(requested, grantScopes).isEmpty()) {
+        refuse(tr("This app is granted %1 only, and asked for %2. Ask IT to widen the app's scopes.")
+                   .arg(grantScopes.join(QLatin1Char(' ')), without(requested, grantScopes).join(QLatin1Char(' '))));
+        return;
+    }
+    // The session's own token, when it carries everything asked for and nothing beyond the grant
+    // ("openid" and "offline_access" give no access to an API: not counted).
+    const QStringList missing = without(requested, held);
+    const QStringList beyondGrant = anyScope ? QStringList{} : without(without(held, grantScopes), {QStringLiteral("openid"), QStringLiteral("offline_access")});
+    if (!missing.isEmpty() || !beyondGrant.isEmpty()) {
+        // Otherwise a token for just these scopes, from the refresh token (RFC 6749 §6: never more than
+        // the session holds — except at Microsoft, where one refresh token gives a token per resource).
+        const QStringList wanted = requested.isEmpty() ? grantScopes : requested;
+        const bool perResource = m_sessionProvider.type == QLatin1String("microsoft");
+        if (!missing.isEmpty() && !perResource) {
+            connection->sendError(id, QStringLiteral("not_granted"),
+                                  tr("The session has no token for %1 (it holds: %2).").arg(missing.join(QStringLiteral(", ")), held.join(QLatin1Char(' '))));
+            return;
+        }
+        if (m_session.tokens().refreshToken.isEmpty() || m_sessionProvider.type == QLatin1String("github")) {
+            refuse(tr("This app is granted %1 only; the session's token carries %2 too, and %3 cannot issue a narrower one. Ask IT to widen the app's scopes.")
+                       .arg(grantScopes.join(QLatin1Char(' ')), beyondGrant.join(QLatin1Char(' ')), m_sessionProvider.displayName));
+            return;
+        }
+        m_access->noteUse(connection, QStringLiteral("app-access"));
+        scopedToken(connection, id, wanted, minValid);
+        return;
+    }
+    m_access->noteUse(connection, QStringLiteral("app-access"));
     const QDateTime expiresAt = m_session.tokens().accessTokenExpiresAt;
     if (!expiresAt.isValid() || QDateTime::currentDateTimeUtc().secsTo(expiresAt) >= minValid) {
         connection->sendResult(id, tokenResult());
@@ -767,22 +964,44 @@ std::chrono::milliseconds Agent::renewalLead() const
 void Agent::scheduleRenewal()
 {
     m_renewTimer.stop();
-    if (!m_session.isActive() || !m_config.renewSilently)
+    m_expiringTimer.stop();
+    if (!m_session.isActive())
         return;
     const Identity &identity = m_session.identity();
+    // When the session will simply end, subscribers hear `expiring` a renewal lead before.
+    const auto warnBeforeTheEnd = [&] {
+        const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt) - renewalLead().count();
+        m_expiringTimer.start(int(std::clamp<qint64>(ms, 0, std::numeric_limits<int>::max())));
+    };
+    if (!m_config.renewSilently) {
+        warnBeforeTheEnd();
+        return;
+    }
     if (m_session.tokens().refreshToken.isEmpty()) {
         qCInfo(lcAgent).noquote() << "the session cannot be renewed (no refresh token); it ends at" << identity.expiresAt.toString(Qt::ISODate);
+        warnBeforeTheEnd();
         return;
     }
     // Never past max_session_age after the interactive sign-in: then the person signs in again.
-    if (identity.expiresAt >= identity.signedInAt.addSecs(m_config.maxSessionAge.count()))
+    if (identity.expiresAt >= identity.signedInAt.addSecs(m_config.maxSessionAge.count())) {
+        warnBeforeTheEnd();
         return;
+    }
     const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(identity.expiresAt) - renewalLead().count();
     m_renewTimer.start(int(std::clamp<qint64>(ms, 0, std::numeric_limits<int>::max())));
 }
 
 void Agent::cancelRenewal(const QString &why)
 {
+    if (m_scopedRefresh)
+        m_scopedRefresh->parent()->deleteLater();
+    m_scopedRefresh.clear();
+    m_scopedRefreshing = false;
+    m_renewAfterScoped = false;
+    m_scopedTokens.clear();
+    const QStringList keys = m_scopedWaiters.keys();
+    for (const QString &key : keys)
+        answerScopedWaiters(key, {SignInError::Code::ProviderError, why});
     m_renewTimer.stop();
     if (m_refresh)
         m_refresh->parent()->deleteLater(); // its network manager owns it
@@ -798,6 +1017,11 @@ void Agent::renew()
     // (including the keychain write between the two).
     if (!m_session.isActive() || m_renewing)
         return;
+    if (m_scopedRefreshing) {
+        // The scoped refresh may rotate the refresh token: renew with the new one, afterwards.
+        m_renewAfterScoped = true;
+        return;
+    }
     m_renewing = true;
     const auto keys = keysFor(m_sessionProvider);
     auto *network = new BoundedNetworkAccessManager(m_sessionProvider.httpTimeout, this);
@@ -829,6 +1053,9 @@ void Agent::onRenewalFinished(TokenRefresh *refresh, quint64 generation)
         m_audit.record(QStringLiteral("renewal-failed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("code"), SignInError::codeName(refresh->error().code)}});
         m_renewing = false;
         answerTokenWaiters({refresh->error().code, identity.attention});
+        const QStringList scopedKeys = m_scopedWaiters.keys();
+        for (const QString &key : scopedKeys)
+            answerScopedWaiters(key, {refresh->error().code, identity.attention});
         broadcast(QStringLiteral("attention-needed"), {{QStringLiteral("message"), identity.attention}, {QStringLiteral("identity"), identity.toJson()}});
         // A network that comes back within the session's time gets another try.
         if (refresh->error().code == SignInError::Code::ProviderUnreachable) {
@@ -868,9 +1095,139 @@ void Agent::applyRenewal(const Identity &identity, const TokenSet &tokens, const
         return;
     m_session.renew(identity, tokens, claims);
     answerTokenWaiters({});
+    startScopedRefresh(); // apps waiting for narrower tokens: now the refresh token is free
     m_audit.record(QStringLiteral("renewed"), {{QStringLiteral("provider"), identity.provider}, {QStringLiteral("expires_at"), identity.expiresAt.toString(Qt::ISODate)}});
     broadcast(QStringLiteral("renewed"), {{QStringLiteral("identity"), identity.toJson()}});
     scheduleRenewal();
+}
+
+QJsonObject Agent::ScopedToken::toJson() const
+{
+    return {{QStringLiteral("access_token"), accessToken},
+            {QStringLiteral("token_type"), QStringLiteral("Bearer")},
+            {QStringLiteral("scopes"), QJsonArray::fromStringList(scopes)},
+            {QStringLiteral("expires_at"), expiresAt.isValid() ? QJsonValue(expiresAt.toUTC().toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("expires_in"), expiresAt.isValid() ? QJsonValue(QDateTime::currentDateTimeUtc().secsTo(expiresAt)) : QJsonValue(QJsonValue::Null)}};
+}
+
+void Agent::scopedToken(IpcConnection *connection, const QJsonValue &id, const QStringList &scopes, qint64 minValid)
+{
+    QStringList sorted = scopes;
+    sorted.sort();
+    sorted.removeDuplicates();
+    const QString key = sorted.join(QLatin1Char(' '));
+    const auto cached = m_scopedTokens.constFind(key);
+    // As for the session's token: a provider whose tokens never live min_valid seconds is asked at
+    // most every MinTokenRefreshInterval; meanwhile the token is returned with its real expires_in.
+    if (cached != m_scopedTokens.cend()
+        && (!cached->expiresAt.isValid() || QDateTime::currentDateTimeUtc().secsTo(cached->expiresAt) >= minValid
+            || cached->fetchedAt.msecsTo(QDateTime::currentDateTimeUtc()) < MinTokenRefreshIntervalMs)) {
+        connection->sendResult(id, cached->toJson());
+        return;
+    }
+    qsizetype waiting = 0;
+    for (const auto &list : std::as_const(m_scopedWaiters))
+        waiting += list.size();
+    if (waiting >= MaxPendingRequests || (!m_scopedWaiters.contains(key) && m_scopedWaiters.size() >= MaxScopeSets)) {
+        connection->sendError(id, QStringLiteral("busy"), tr("Too many token requests are waiting; try again in a moment."));
+        return;
+    }
+    m_scopedWaiters[key].append({connection, id, minValid});
+    startScopedRefresh();
+}
+
+void Agent::startScopedRefresh()
+{
+    // One request with the refresh token at a time: a provider that rotates it would see the
+    // second request replay the old one and end the whole grant.
+    if (m_scopedRefreshing || m_renewing || m_scopedWaiters.isEmpty() || !m_session.isActive())
+        return;
+    m_scopedRefreshing = true;
+    const QString key = m_scopedWaiters.firstKey();
+    const auto keys = keysFor(m_sessionProvider);
+    auto *network = new BoundedNetworkAccessManager(m_sessionProvider.httpTimeout, this);
+    network->setExtraCaCertificates(m_sessionProvider.extraCaCertificates);
+    m_scopedRefresh = new TokenRefresh(network, m_sessionProvider, m_sessionMetadata, m_session.tokens(), m_session.claims(), keys.first, network);
+    m_scopedRefresh->setScopes(scopesOfKey(key));
+    const quint64 generation = m_sessionGeneration;
+    connect(m_scopedRefresh, &TokenRefresh::finished, this, [this, key, generation, refresh = m_scopedRefresh.data()] { onScopedRefreshFinished(refresh, key, generation); });
+    qCInfo(lcAgent).noquote() << "asking for a token for" << key;
+    m_scopedRefresh->start();
+}
+
+void Agent::onScopedRefreshFinished(TokenRefresh *refresh, const QString &key, quint64 generation)
+{
+    refresh->parent()->deleteLater(); // its network manager
+    if (m_scopedRefresh == refresh)
+        m_scopedRefresh.clear();
+    if (generation != m_sessionGeneration || !m_session.isActive())
+        return; // the session it was for has ended (its waiters were answered then)
+    const auto next = [this] {
+        m_scopedRefreshing = false;
+        if (std::exchange(m_renewAfterScoped, false))
+            renew();
+        else
+            startScopedRefresh();
+    };
+    if (refresh->error().isError()) {
+        answerScopedWaiters(key, {refresh->error().code, tr("%1 did not issue a token for %2: %3").arg(m_sessionProvider.displayName, key, refresh->error().message)});
+        next();
+        return;
+    }
+    const TokenSet issued = refresh->tokens();
+    // A provider that ignores `scope` answers with the session's full token: that must not reach an
+    // app granted less.
+    QStringList extra;
+    for (const QString &scope : canonicalScopes(issued.scopes)) {
+        if (!scopesOfKey(key).contains(scope) && scope != QLatin1String("openid") && scope != QLatin1String("offline_access"))
+            extra << scope;
+    }
+    const SignInError outcome = extra.isEmpty()
+        ? SignInError{}
+        : SignInError{SignInError::Code::ProviderError, tr("%1 answered the request for a token for %2 with one that also carries %3; it is not handed to an app granted less.")
+                                                         .arg(m_sessionProvider.displayName, key, extra.join(QLatin1Char(' ')))};
+    if (extra.isEmpty())
+        m_scopedTokens.insert(key, {issued.accessToken, issued.accessTokenExpiresAt, issued.scopes, QDateTime::currentDateTimeUtc()});
+    TokenSet session = m_session.tokens();
+    if (issued.refreshToken.isEmpty() || issued.refreshToken == session.refreshToken) {
+        answerScopedWaiters(key, outcome);
+        next();
+        return;
+    }
+    // Rotation: the new refresh token is in the keychain before anything else happens with it.
+    session.refreshToken = issued.refreshToken;
+    const Identity identity = m_session.identity();
+    const QJsonObject claims = m_session.claims();
+    const auto apply = [this, identity, session, claims, key, generation, next, outcome] {
+        if (generation != m_sessionGeneration || !m_session.isActive())
+            return;
+        m_session.renew(identity, session, claims);
+        answerScopedWaiters(key, outcome);
+        next();
+    };
+    if (!m_store) {
+        apply();
+        return;
+    }
+    m_store->save({identity, session, m_sessionMetadata, claims, m_sessionProvider.clientId}, [apply](const Keychain::Result &result) {
+        if (!result.ok())
+            qCWarning(lcAgent).noquote() << "the rotated refresh token could not be stored; it lives in memory only:" << result.message;
+        apply();
+    });
+}
+
+void Agent::answerScopedWaiters(const QString &key, const SignInError &error)
+{
+    const QList<ScopedWaiter> waiters = m_scopedWaiters.take(key);
+    const auto token = m_scopedTokens.constFind(key);
+    for (const ScopedWaiter &waiter : waiters) {
+        if (!waiter.connection)
+            continue;
+        if (error.isError())
+            waiter.connection->sendError(waiter.id, SignInError::codeName(error.code), error.message);
+        else if (token != m_scopedTokens.cend())
+            waiter.connection->sendResult(waiter.id, token->toJson());
+    }
 }
 
 void Agent::releaseAttempt(SignInAttempt *attempt)

@@ -13,17 +13,20 @@
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
+#include <QMap>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 class QNetworkAccessManager;
 
 namespace Signet {
 
+class AppAccess;
 class IpcConnection;
 class JwksCache;
 class IpcServer;
@@ -57,6 +60,7 @@ public:
     static constexpr int MaxPendingRequests = 1000;
     static constexpr qint64 DefaultMinValidSeconds = 60;
     static constexpr qint64 MinTokenRefreshIntervalMs = 30'000;
+    static constexpr int MaxScopeSets = 32; // distinct scope sets waiting at once
 
     // Starts the session (after a sign-in, or when one is restored) and plans its silent renewal.
     void startSession(const Identity &identity, const TokenSet &tokens, const ProviderMetadata &metadata, const QJsonObject &claims,
@@ -65,12 +69,14 @@ public:
     // Before the session expires by this much, it is renewed: min(5 min, a quarter of session_age).
     std::chrono::milliseconds renewalLead() const;
     Session *session() { return &m_session; }
+    // Which apps may do what: grants, consent prompts.
+    AppAccess *appAccess() { return m_access.get(); }
 
 private:
     void attach(IpcConnection *connection);
     void handle(IpcConnection *connection, const QJsonValue &id, const QString &method, const QJsonObject &params);
 
-    QJsonObject hello(const QJsonObject &params, QString *errorCode, QString *errorMessage);
+    QJsonObject hello(const IpcConnection *connection, const QJsonObject &params, QString *errorCode, QString *errorMessage);
     QJsonObject status();
     QJsonObject providers();
     void signIn(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
@@ -94,6 +100,18 @@ private:
     void cancelRenewal(const QString &why);
     QPair<JwksCache *, QNetworkAccessManager *> keysFor(const ProviderConfig &provider);
     void signOut(IpcConnection *connection, const QJsonValue &id);
+    // Ends the session here at once, then tells the provider (≤ 10 s); `done` gets the answer's members.
+    void endSession(std::function<void(QJsonObject)> done);
+    void reset(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
+    void subscribe(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
+    void grantedToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params, const QStringList &grantScopes);
+    // A token for just `scopes` (an app granted less than the session holds; Microsoft's other
+    // resources), cached per scope set, from one refresh at a time — never beside a renewal, since
+    // providers rotate the refresh token.
+    void scopedToken(IpcConnection *connection, const QJsonValue &id, const QStringList &scopes, qint64 minValid);
+    void startScopedRefresh();
+    void onScopedRefreshFinished(TokenRefresh *refresh, const QString &key, quint64 generation);
+    void answerScopedWaiters(const QString &key, const SignInError &error);
     void broadcast(const QString &event, const QJsonObject &data);
 
     Config m_config;
@@ -116,6 +134,7 @@ private:
     ProviderConfig m_sessionProvider;
     ProviderMetadata m_sessionMetadata;
     QTimer m_renewTimer;
+    QTimer m_expiringTimer; // `expiring`: the session will end and cannot be renewed silently
     QTimer m_wallClockCheck;
     QPointer<TokenRefresh> m_refresh;
     bool m_renewing = false; // from the refresh request until its tokens are in use
@@ -132,8 +151,27 @@ private:
     QList<PendingRequest> m_pending; // arrived while the stored session was being read
     // `token` requests waiting for the one refresh under way (however many apps ask at once).
     QList<Waiter> m_tokenWaiters;
+    struct ScopedToken {
+        QString accessToken;
+        QDateTime expiresAt;
+        QStringList scopes;
+        QDateTime fetchedAt;
+        QJsonObject toJson() const;
+    };
+    QHash<QString, ScopedToken> m_scopedTokens; // by sorted scope list; dropped with the session
+    struct ScopedWaiter {
+        QPointer<IpcConnection> connection;
+        QJsonValue id;
+        qint64 minValid = 0;
+    };
+    QMap<QString, QList<ScopedWaiter>> m_scopedWaiters;
+    QStringList scopesOfKey(const QString &key) const { return key.split(QLatin1Char(' ')); }
+    QPointer<TokenRefresh> m_scopedRefresh;
+    bool m_scopedRefreshing = false; // from the request until a rotated refresh token is stored
+    bool m_renewAfterScoped = false; // a renewal fell due meanwhile
     QList<Waiter> m_waiters;
     QList<QPointer<IpcConnection>> m_connections;
+    std::unique_ptr<AppAccess> m_access;
 };
 
 } // namespace Signet

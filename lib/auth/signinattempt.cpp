@@ -226,7 +226,9 @@ void SignInAttempt::onGranted()
     m_tokens.accessToken = m_flow->token();
     m_tokens.refreshToken = m_flow->refreshToken();
     m_tokens.idToken = m_flow->extraTokens().value(QStringLiteral("id_token")).toString();
-    m_tokens.accessTokenExpiresAt = m_flow->expirationAt();
+    // In UTC, as every time Signet keeps: NetworkAuth gives local time, which costs a time-zone
+    // look-up at every comparison and means another instant once stored without an offset.
+    m_tokens.accessTokenExpiresAt = m_flow->expirationAt().toUTC();
     m_tokens.scopes = m_flow->scope().split(QLatin1Char(' '), Qt::SkipEmptyParts);
     continueWithTokens();
 }

@@ -36,7 +36,7 @@ void TokenRefresh::start()
     }
     m_reply = postForm(m_network, m_metadata.tokenEndpoint,
                        {{"grant_type", QStringLiteral("refresh_token")}, {"refresh_token", m_current.refreshToken}, {"client_id", m_provider.clientId},
-                        {"client_secret", m_provider.clientSecret}});
+                        {"client_secret", m_provider.clientSecret}, {"scope", m_scopes.join(QLatin1Char(' '))}});
     connect(m_reply, &QNetworkReply::finished, this, &TokenRefresh::onReplyFinished);
 }
 
@@ -64,7 +64,7 @@ void TokenRefresh::onReplyFinished()
     static const QRegularExpression separators(QStringLiteral("[ ,]+"));
     m_tokens.scopes = body.value(QLatin1String("scope")).toString().split(separators, Qt::SkipEmptyParts);
     if (m_tokens.scopes.isEmpty())
-        m_tokens.scopes = m_current.scopes;
+        m_tokens.scopes = m_scopes.isEmpty() ? m_current.scopes : m_scopes;
     for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
         SecretRedactor::addSecret(secret);
     if (m_tokens.idToken.isEmpty()) {

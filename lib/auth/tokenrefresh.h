@@ -34,6 +34,9 @@ public:
                  const QJsonObject &originalClaims, JwksCache *keys, QObject *parent = nullptr);
     ~TokenRefresh() override;
 
+    // A token for just these scopes (RFC 6749 §6 `scope`): an app's narrower token, or Microsoft's
+    // token for another resource. Empty: the session's own scopes.
+    void setScopes(const QStringList &scopes) { m_scopes = scopes; }
     void start();
 
     const TokenSet &tokens() const { return m_tokens; }
@@ -52,6 +55,7 @@ private:
     ProviderConfig m_provider;
     ProviderMetadata m_metadata;
     TokenSet m_current;
+    QStringList m_scopes;
     QJsonObject m_originalClaims;
     QPointer<JwksCache> m_keys;
     QPointer<QNetworkReply> m_reply;

@@ -2,6 +2,7 @@
 
 #include "logging/logging.h"
 #include "net/wellformed.h"
+#include "ipc/caller.h"
 #include "policy/emaildomain.h"
 
 #include <QDir>
@@ -91,6 +92,7 @@ namespace {
 const QString GeneralGroup = QStringLiteral("general");
 const QString RolesGroup = QStringLiteral("roles");
 const QString ProviderPrefix = QStringLiteral("provider.");
+const QString AppPrefix = QStringLiteral("app.");
 
 // A value as found in a file, remembering which file it came from so problems can name it.
 struct RawValue {
@@ -130,6 +132,8 @@ const QList<KeySpec> &generalKeys()
         {QStringLiteral("on_signout"), QStringLiteral("a program run after a sign-out")},
         {QStringLiteral("hook_timeout"), QStringLiteral("seconds a hook may run")},
         {QStringLiteral("hook_access_token"), QStringLiteral("give hooks the access token")},
+        {QStringLiteral("unknown_apps"), QStringLiteral("prompt, deny or allow: apps without an [app.<id>] grant")},
+        {QStringLiteral("whoami"), QStringLiteral("any or granted: which apps may ask who is signed in")},
     };
     return keys;
 }
@@ -170,6 +174,18 @@ const QList<KeySpec> &providerKeys()
         {QStringLiteral("host"), {}},
         {QStringLiteral("api_url"), {}},
         {QStringLiteral("allowed_orgs"), {}},
+    };
+    return keys;
+}
+
+const QList<KeySpec> &appKeys()
+{
+    static const QList<KeySpec> keys = {
+        {QStringLiteral("exe"), QStringLiteral("the app's executable, absolute path")},
+        {QStringLiteral("script"), QStringLiteral("for interpreters: the script, absolute path")},
+        {QStringLiteral("name"), QStringLiteral("the name people see")},
+        {QStringLiteral("scopes"), QStringLiteral("scopes the app may ask tokens for, or *")},
+        {QStringLiteral("access"), QStringLiteral("allow or deny")},
     };
     return keys;
 }
@@ -774,10 +790,75 @@ void readPolicy(GroupReader &reader, const RawGroup &roles, Config *config)
     }
 }
 
+// [app.<id>]: a companion app IT allows (or denies), identified by its executable and, for
+// interpreters, its script (docs/ipc.md, "Who is calling").
+std::optional<AppGrantConfig> readApp(const QString &id, const RawGroup &values, QList<ConfigProblem> *problems)
+{
+    const QString group = AppPrefix + id;
+    GroupReader reader(values, group, problems);
+    for (auto it = values.cbegin(); it != values.cend(); ++it) {
+        if (!isKnown(appKeys(), it.key()))
+            reader.warning(it.key(), QStringLiteral("unknown key, ignored; known keys are %1").arg(keyNames(appKeys()).join(QStringLiteral(", "))));
+    }
+    static const QRegularExpression idPattern(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"));
+    if (!idPattern.match(id).hasMatch()) {
+        problems->append({ConfigProblem::Severity::Error, values.isEmpty() ? QString() : values.first().file, group, {},
+                          QStringLiteral("is not an app id; use up to 64 letters, digits, '.', '-' or '_' after 'app.'")});
+        return std::nullopt;
+    }
+    AppGrantConfig app;
+    app.id = id;
+    app.file = values.isEmpty() ? QString() : values.first().file;
+    app.name = reader.string(QStringLiteral("name")).value_or(id);
+    const auto absoluteFile = [&](const QString &key) -> std::optional<QString> {
+        const auto path = reader.string(key);
+        if (!path)
+            return std::nullopt;
+        if (!QFileInfo(*path).isAbsolute()) {
+            reader.error(key, QStringLiteral("'%1' is not an absolute path; write the full path, e.g. /usr/bin/myapp").arg(path->left(200)));
+            return std::nullopt;
+        }
+        return QDir::cleanPath(*path);
+    };
+    const auto exe = absoluteFile(QStringLiteral("exe"));
+    if (!exe) {
+        if (!reader.has(QStringLiteral("exe")))
+            reader.error(QStringLiteral("exe"), QStringLiteral("is missing; name the app's executable by its absolute path"));
+        return std::nullopt;
+    }
+    app.exe = *exe;
+    app.script = absoluteFile(QStringLiteral("script")).value_or(QString());
+    // An interpreter is not an identity: any script could run in it. Missing files are not an
+    // error here (the app may be installed later); the grant simply matches nothing until then.
+    if (Caller::isInterpreter(app.exe) && app.script.isEmpty() && !reader.has(QStringLiteral("script"))) {
+        reader.error(QStringLiteral("script"), QStringLiteral("is missing: %1 is an interpreter, which any script can run in; name the script too").arg(app.exe));
+        return std::nullopt;
+    }
+    if (!app.script.isEmpty() && !Caller::isInterpreter(app.exe))
+        reader.warning(QStringLiteral("script"), QStringLiteral("is ignored: %1 is not a known interpreter").arg(app.exe));
+    if (const auto scopes = reader.list(QStringLiteral("scopes"))) {
+        if (scopes->isEmpty())
+            reader.error(QStringLiteral("scopes"), QStringLiteral("is empty; list the scopes the app may ask for, or * for those of the session"));
+        else
+            app.scopes = *scopes;
+    }
+    if (const auto access = reader.string(QStringLiteral("access"))) {
+        if (*access == QLatin1String("allow") || *access == QLatin1String("deny"))
+            app.allow = *access == QLatin1String("allow");
+        else {
+            reader.error(QStringLiteral("access"), QStringLiteral("'%1' is not allow or deny").arg(access->left(40)));
+            return std::nullopt;
+        }
+    }
+    return app;
+}
+
 } // namespace
 
 QStringList ConfigLoader::knownKeys(const QString &groupKind)
 {
+    if (groupKind == QLatin1String("app"))
+        return keyNames(appKeys());
     return keyNames(groupKind == QLatin1String("provider") ? providerKeys() : generalKeys());
 }
 
@@ -807,6 +888,9 @@ Config ConfigLoader::load(const ConfigSources &sources)
         // A locked allowed_domains also covers every provider's own allowed_domains, which would
         // otherwise replace it.
         if (group.startsWith(ProviderPrefix) && key == QLatin1String("allowed_domains") && config.lockedKeys.contains(key))
+            return true;
+        // "apps" locks every [app.<id>] group: the user's file can then neither add nor change grants.
+        if (group.startsWith(AppPrefix) && config.lockedKeys.contains(QStringLiteral("apps")))
             return true;
         return config.lockedKeys.contains(group) || config.lockedKeys.contains(group + QLatin1Char('/') + key);
     };
@@ -877,6 +961,22 @@ Config ConfigLoader::load(const ConfigSources &sources)
         config.extraCaCertificates = ca->second;
     }
     readPolicy(reader, groups.value(RolesGroup), &config);
+    if (const auto unknownApps = reader.string(QStringLiteral("unknown_apps"))) {
+        if (*unknownApps == QLatin1String("prompt"))
+            config.unknownApps = UnknownApps::Prompt;
+        else if (*unknownApps == QLatin1String("deny"))
+            config.unknownApps = UnknownApps::Deny;
+        else if (*unknownApps == QLatin1String("allow"))
+            config.unknownApps = UnknownApps::Allow;
+        else
+            reader.error(QStringLiteral("unknown_apps"), QStringLiteral("'%1' is not prompt, deny or allow").arg(unknownApps->left(40)));
+    }
+    if (const auto whoami = reader.string(QStringLiteral("whoami"))) {
+        if (*whoami == QLatin1String("any") || *whoami == QLatin1String("granted"))
+            config.whoamiNeedsGrant = *whoami == QLatin1String("granted");
+        else
+            reader.error(QStringLiteral("whoami"), QStringLiteral("'%1' is not any or granted").arg(whoami->left(40)));
+    }
 
     QStringList configuredIds;
     for (auto it = groups.cbegin(); it != groups.cend(); ++it) {
@@ -884,10 +984,13 @@ Config ConfigLoader::load(const ConfigSources &sources)
             continue;
         if (it.key().startsWith(ProviderPrefix)) {
             configuredIds << it.key().mid(ProviderPrefix.size());
+        } else if (it.key().startsWith(AppPrefix)) {
+            if (const auto app = readApp(it.key().mid(AppPrefix.size()), it.value(), &config.problems))
+                config.apps << *app;
         } else {
             const QString file = it.value().isEmpty() ? QString() : it.value().first().file;
             config.problems.append({ConfigProblem::Severity::Warning, file, it.key(), {},
-                                    QStringLiteral("unknown group, ignored; providers go in groups named [provider.<id>]")});
+                                    QStringLiteral("unknown group, ignored; providers go in groups named [provider.<id>], app grants in [app.<id>]")});
         }
     }
 

@@ -130,6 +130,20 @@ struct ProviderConfig {
     QString firstError() const;
 };
 
+// One companion app IT allows or denies in the policy ([app.<id>], docs/ipc.md "Who is calling").
+struct AppGrantConfig {
+    QString id;       // the group's <id>
+    QString name;     // shown to people; the id when not set
+    QString exe;      // absolute path of the executable (as configured; matched by canonical path)
+    QString script;   // for interpreters: the script's absolute path; empty otherwise
+    QStringList scopes{QStringLiteral("*")}; // what the app may ask tokens for; "*" = whatever the session holds
+    bool allow = true; // access = allow | deny
+    QString file;      // where it was configured, for problems and `apps`
+};
+
+// What happens to an app the policy does not name.
+enum class UnknownApps { Prompt, Deny, Allow };
+
 struct Config {
     std::chrono::seconds sessionAge{3600};
     // Silent renewal with the refresh token before the session expires, up to maxSessionAge after
@@ -148,6 +162,9 @@ struct Config {
     QList<QSslCertificate> extraCaCertificates;
     QList<ProviderConfig> providers; // in the configured order
     PolicyConfig policy;
+    QList<AppGrantConfig> apps;               // [app.<id>] groups, sorted by id
+    UnknownApps unknownApps = UnknownApps::Prompt; // unknown_apps
+    bool whoamiNeedsGrant = false;            // whoami = granted (default any)
     QStringList lockedKeys;          // what the system files locked ("allowed_domains", "roles", "provider.corp", "provider.corp/client_id")
     QStringList files;               // the files that were read, lowest priority first
 

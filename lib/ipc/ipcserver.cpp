@@ -32,7 +32,7 @@ IpcConnection::IpcConnection(QLocalSocket *socket, QObject *parent)
     ucred credentials{};
     socklen_t length = sizeof(credentials);
     if (getsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0)
-        m_peerPid = credentials.pid;
+        m_caller = Caller::identify(int(socket->socketDescriptor()), credentials.pid);
 #endif
 }
 
@@ -110,7 +110,15 @@ void IpcConnection::write(const QJsonObject &message)
     }
     line += '\n';
     m_socket->write(line);
-    if (m_socket->bytesToWrite() > MaxUnsentBytes) {
+    bool overBudget = m_socket->bytesToWrite() > MaxUnsentBytes;
+    if (!overBudget && m_socket->bytesToWrite() > MaxRequestBytes && parent()) {
+        // Only connections with a backlog look at the others: the common case stays O(1).
+        qint64 total = 0;
+        for (const IpcConnection *other : parent()->findChildren<IpcConnection *>(QString(), Qt::FindDirectChildrenOnly))
+            total += other->m_socket->bytesToWrite();
+        overBudget = total > MaxUnsentBytesTotal;
+    }
+    if (overBudget) {
         qCWarning(lcIpc) << "closing a connection whose client does not read";
         m_dropping = true;
         // Later, not inside this send: callers may be iterating over connections.

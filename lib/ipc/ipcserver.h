@@ -1,5 +1,7 @@
 #pragma once
 
+#include "caller.h"
+
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QLockFile>
@@ -27,13 +29,20 @@ public:
     void sendEvent(const QString &event, const QJsonObject &data, const QJsonValue &id = QJsonValue::Undefined);
 
     QSet<QString> subscriptions;
-    qint64 peerPid() const { return m_peerPid; }
+    qint64 peerPid() const { return m_caller.pid; }
+    // The program on the other end, identified once when it connected.
+    const Caller &caller() const { return m_caller; }
+    // For tests that connect from inside the test process.
+    void setCaller(const Caller &caller) { m_caller = caller; }
 
     static constexpr qint64 MaxRequestBytes = 64 * 1024;
     static constexpr qint64 MaxResponseBytes = 1024 * 1024;
     // A client that leaves more than one full message unread is not reading: drop it rather than
     // grow without bound.
     static constexpr qint64 MaxUnsentBytes = 2 * MaxResponseBytes;
+    // All connections together: past this, a connection that still adds to its backlog is dropped,
+    // so a thousand slow clients cannot make the agent hold gigabytes.
+    static constexpr qint64 MaxUnsentBytesTotal = 64 * 1024 * 1024;
     static constexpr qsizetype MaxIdLength = 256;
 
 Q_SIGNALS:
@@ -48,7 +57,7 @@ private:
     QLocalSocket *m_socket;
     bool m_dropping = false; // an abort is queued: nothing more is sent
     QByteArray m_buffer;
-    qint64 m_peerPid = -1;
+    Caller m_caller;
 };
 
 // The agent's listening socket at $XDG_RUNTIME_DIR/signet/agent.sock: a private directory,
@@ -70,9 +79,9 @@ public:
 
     QString socketPath() const { return m_socketPath; }
 
-    // Companion apps on one desktop: far fewer. Each may hold up to MaxUnsentBytes, so this
-    // bounds the agent's memory for clients that do not read.
-    static constexpr int MaxConnections = 256;
+    // Companion apps on one desktop: far fewer, but a login may start many at once. Memory stays
+    // bounded by IpcConnection::MaxUnsentBytesTotal; signet-agent raises its file limit to fit.
+    static constexpr int MaxConnections = 1024;
     QList<IpcConnection *> connections() const;
 
 Q_SIGNALS:

@@ -8,17 +8,15 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 
 namespace Signet {
 
 namespace {
-constexpr qint64 MaxRegistryBytes = 4 * 1024 * 1024;
 constexpr int FormatVersion = 1;
 } // namespace
 
 AccountRegistry::AccountRegistry(const QString &path)
-    : m_path(path)
+    : m_file(path, QStringLiteral("the account registry"), FormatVersion)
 {
 }
 
@@ -38,37 +36,11 @@ QString AccountRegistry::defaultPath()
 bool AccountRegistry::load(QString *problem)
 {
     m_accounts.clear();
-    m_readOnly = false;
-    QFile file(m_path);
-    if (!file.exists())
-        return true;
-    auto setAside = [&](const QString &why) {
-        const QString aside = m_path + QStringLiteral(".unreadable-") + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMddTHHmmssZ"));
-        QFile::rename(m_path, aside);
-        const QString message = QStringLiteral("the account registry %1 %2; it was moved to %3 and a new one is started").arg(m_path, why, aside);
-        qCWarning(lcSession).noquote() << message;
-        if (problem)
-            *problem = message;
-        return false;
-    };
-    if (QFileInfo(m_path).size() > MaxRegistryBytes)
-        return setAside(QStringLiteral("is larger than 4 MiB"));
-    if (!file.open(QIODevice::ReadOnly)) {
-        // Not moved: it may be fine and only unreadable now (permissions); never overwritten either.
-        m_readOnly = true;
-        if (problem)
-            *problem = QStringLiteral("the account registry %1 cannot be read (%2)").arg(m_path, file.errorString());
-        return false;
-    }
-    QJsonParseError error;
-    const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &error);
-    file.close();
-    if (!document.isObject())
-        return setAside(QStringLiteral("is not a JSON object (%1)").arg(error.errorString()));
-    const QJsonObject root = document.object();
-    if (root.value(QLatin1String("version")).toInt() != FormatVersion)
-        return setAside(QStringLiteral("has an unknown format version"));
-    for (const QJsonValue &value : root.value(QLatin1String("accounts")).toArray()) {
+    PrivateJsonFile::ReadResult result;
+    const auto root = m_file.read(&result, problem);
+    if (!root)
+        return result == PrivateJsonFile::ReadResult::Missing;
+    for (const QJsonValue &value : root->value(QLatin1String("accounts")).toArray()) {
         const QJsonObject o = value.toObject();
         RegisteredAccount account;
         account.issuer = o.value(QLatin1String("issuer")).toString();
@@ -89,14 +61,6 @@ bool AccountRegistry::load(QString *problem)
 
 bool AccountRegistry::save(QString *problem) const
 {
-    if (m_readOnly) {
-        if (problem)
-            *problem = QStringLiteral("the account registry %1 could not be read at start; it is not overwritten").arg(m_path);
-        return false;
-    }
-    const QString directory = QFileInfo(m_path).absolutePath();
-    if (!QFileInfo::exists(directory) && QDir().mkpath(directory))
-        QFile::setPermissions(directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     QJsonArray list;
     for (const RegisteredAccount &account : m_accounts) {
         list.append(QJsonObject{{QStringLiteral("issuer"), account.issuer},
@@ -108,20 +72,7 @@ bool AccountRegistry::save(QString *problem) const
                                 {QStringLiteral("registered_at"), account.registeredAt.toUTC().toString(Qt::ISODate)},
                                 {QStringLiteral("last_sign_in_at"), account.lastSignInAt.toUTC().toString(Qt::ISODate)}});
     }
-    QSaveFile file(m_path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        if (problem)
-            *problem = QStringLiteral("cannot write the account registry %1: %2").arg(m_path, file.errorString());
-        return false;
-    }
-    file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    file.write(QJsonDocument(QJsonObject{{QStringLiteral("version"), FormatVersion}, {QStringLiteral("accounts"), list}}).toJson(QJsonDocument::Indented));
-    if (!file.commit()) {
-        if (problem)
-            *problem = QStringLiteral("cannot write the account registry %1: %2").arg(m_path, file.errorString());
-        return false;
-    }
-    return true;
+    return m_file.write({{QStringLiteral("accounts"), list}}, problem);
 }
 
 const RegisteredAccount *AccountRegistry::find(const QString &issuer, const QString &account) const

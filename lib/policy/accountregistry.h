@@ -1,5 +1,7 @@
 #pragma once
 
+#include "privatejsonfile.h"
+
 #include <QDateTime>
 #include <QHash>
 #include <QString>
@@ -39,8 +41,9 @@ public:
     const RegisteredAccount *find(const QString &issuer, const QString &account) const;
     void upsert(const RegisteredAccount &account);
     bool remove(const QString &issuer, const QString &account);
+    void clear() { m_accounts.clear(); }
     QList<RegisteredAccount> accounts() const { return m_accounts.values(); }
-    QString path() const { return m_path; }
+    QString path() const { return m_file.path(); }
 
     // Where it lives by default: $XDG_STATE_HOME/signet/accounts.json (~/.local/state/...).
     static QString defaultPath();
@@ -50,9 +53,8 @@ public:
 private:
     static QString key(const QString &issuer, const QString &account) { return issuer + QLatin1Char('\n') + account; }
 
-    QString m_path;
+    PrivateJsonFile m_file;
     QHash<QString, RegisteredAccount> m_accounts;
-    bool m_readOnly = false; // it existed but could not be read: never replace it
 };
 
 } // namespace Signet

@@ -14,6 +14,19 @@ namespace Signet {
 const QString Keychain::Service = QStringLiteral("signet");
 
 namespace {
+// QtKeychain's plaintext store is a QSettings file (~/.config/signet.conf for our service). Besides
+// the insecure fallback (never enabled here), its KWallet backend reads any entry found there and
+// migrates it into the wallet whatever the fallback setting says (keychain_unix.cpp,
+// kwalletOpenFinished). A value someone planted in that file must never come back as a token: every
+// job gets a settings store whose format reads nothing and writes nothing.
+QSettings::Format noPlaintextFormat()
+{
+    static const QSettings::Format format = QSettings::registerFormat(
+        QStringLiteral("signet-no-plaintext"), [](QIODevice &, QSettings::SettingsMap &map) { map.clear(); return true; },
+        [](QIODevice &, const QSettings::SettingsMap &) { return false; });
+    return format;
+}
+
 Keychain::Result resultOf(QKeychain::Job *job)
 {
     Keychain::Result result;
@@ -59,8 +72,16 @@ Keychain::Result resultOf(QKeychain::Job *job)
 }
 } // namespace
 
+void Keychain::configure(QKeychain::Job *job)
+{
+    job->setInsecureFallback(false);
+    job->setSettings(m_noPlaintext);
+}
+
 Keychain::Keychain(QObject *parent)
     : QObject(parent)
+    // /proc refuses new files, and the format ignores what a file holds anyway.
+    , m_noPlaintext(new QSettings(QStringLiteral("/proc/self/signet-no-plaintext-store"), noPlaintextFormat(), this))
 {
 }
 
@@ -98,7 +119,7 @@ void Keychain::write(const QString &key, const QByteArray &data, Callback callba
     }
 #endif
     auto *job = new QKeychain::WritePasswordJob(Service, this);
-    job->setInsecureFallback(false);
+    configure(job);
     job->setKey(key);
     job->setBinaryData(data);
     connect(job, &QKeychain::Job::finished, this, [done](QKeychain::Job *finished) { done(resultOf(finished)); });
@@ -109,7 +130,7 @@ void Keychain::read(const QString &key, Callback callback)
 {
     const Callback done = once(std::move(callback));
     auto *job = new QKeychain::ReadPasswordJob(Service, this);
-    job->setInsecureFallback(false);
+    configure(job);
     job->setKey(key);
     connect(job, &QKeychain::Job::finished, this, [done](QKeychain::Job *finished) {
         Result result = resultOf(finished);
@@ -124,7 +145,7 @@ void Keychain::remove(const QString &key, Callback callback)
 {
     const Callback done = once(std::move(callback));
     auto *job = new QKeychain::DeletePasswordJob(Service, this);
-    job->setInsecureFallback(false);
+    configure(job);
     job->setKey(key);
     connect(job, &QKeychain::Job::finished, this, [done](QKeychain::Job *finished) { done(resultOf(finished)); });
     job->start();

@@ -1,11 +1,16 @@
 #pragma once
 
 #include <QByteArray>
+#include <QSettings>
 #include <QObject>
 #include <QString>
 
 #include <chrono>
 #include <functional>
+
+namespace QKeychain {
+class Job;
+}
 
 namespace Signet {
 
@@ -50,6 +55,10 @@ public:
 private:
     // Calls `done` exactly once: with the job's result, or with Unavailable after Timeout.
     Callback once(Callback done);
+    // Hands QtKeychain a settings store that holds nothing and keeps nothing (see keychain.cpp).
+    void configure(QKeychain::Job *job);
+
+    QSettings *m_noPlaintext;
 };
 
 } // namespace Signet

@@ -58,8 +58,8 @@ Identity identityFromRecord(const QJsonObject &o)
     i.teams = strings(o.value(QLatin1String("teams")));
     i.signetRoles = strings(o.value(QLatin1String("roles")));
     i.rolesComplete = o.value(QLatin1String("roles_complete")).toBool(true);
-    i.signedInAt = QDateTime::fromString(o.value(QLatin1String("signed_in_at")).toString(), Qt::ISODateWithMs);
-    i.expiresAt = QDateTime::fromString(o.value(QLatin1String("expires_at")).toString(), Qt::ISODateWithMs);
+    i.signedInAt = QDateTime::fromString(o.value(QLatin1String("signed_in_at")).toString(), Qt::ISODateWithMs).toUTC();
+    i.expiresAt = QDateTime::fromString(o.value(QLatin1String("expires_at")).toString(), Qt::ISODateWithMs).toUTC();
     return i;
 }
 
@@ -182,7 +182,7 @@ void SessionStore::load(Loaded done)
     stored.metadata = metadataFromRecord(record.value(QLatin1String("metadata")).toObject());
     stored.claims = record.value(QLatin1String("claims")).toObject();
     stored.clientId = record.value(QLatin1String("client_id")).toString();
-    stored.tokens.accessTokenExpiresAt = QDateTime::fromString(record.value(QLatin1String("access_token_expires_at")).toString(), Qt::ISODateWithMs);
+    stored.tokens.accessTokenExpiresAt = QDateTime::fromString(record.value(QLatin1String("access_token_expires_at")).toString(), Qt::ISODateWithMs).toUTC();
     stored.tokens.scopes = strings(record.value(QLatin1String("scopes")));
     m_keychain.read(key, [this, stored, done](const Keychain::Result &result) mutable {
         if (!result.ok()) {

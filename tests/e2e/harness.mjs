@@ -22,7 +22,11 @@ function launch(command, args, env) {
   const result = { child, stdout: '', stderr: '', exited: null };
   child.stdout.on('data', (d) => { result.stdout += d; });
   child.stderr.on('data', (d) => { result.stderr += d; });
-  result.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // 'exit' can come before the last of stdout has been read: wait for stdout to close too. (Not for stderr,
+  // which a browser started by signetctl may hold open after signetctl has exited.)
+  const stdoutClosed = new Promise((resolve) => child.stdout.on('close', resolve));
+  result.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+    .then(async (status) => { await stdoutClosed; return status; });
   return result;
 }
 
@@ -132,9 +136,15 @@ export function demoConfig(issuer, general = {}) {
     `issuer = ${issuer}\nclient_id = signet-demo\nscopes = openid email profile\n`;
 }
 
-export async function startAgent(world, config, extraEnv = {}) {
-  writeFileSync(world.configFile, config);
-  const agent = launch(agentBin, ['--config', world.configFile], { ...world.env, ...extraEnv });
+// signetctl needs a grant like any app (docs/ipc.md, "Who is calling"): every test agent grants the
+// build's signetctl unless the configuration decides about it itself.
+export function grantCtl(config) {
+  return config.includes('[app.signetctl]') ? config : `${config}\n[app.signetctl]\nexe = ${ctlBin}\nscopes = *\n`;
+}
+
+export async function startAgent(world, config, extraEnv = {}, binary = agentBin) {
+  writeFileSync(world.configFile, grantCtl(config));
+  const agent = launch(binary, ['--config', world.configFile], { ...world.env, ...extraEnv });
   const socket = path.join(world.runtime, 'signet', 'agent.sock');
   await waitFor(() => existsSync(socket) || agent.child.exitCode !== null, 'the agent socket');
   if (agent.child.exitCode !== null) throw new Error(`signet-agent exited:\n${agent.stderr}`);

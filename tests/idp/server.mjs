@@ -4,6 +4,7 @@
 //   node tests/idp/server.mjs [--port N] [--redirect-path /callback/demo ...] [--client-id signet-demo]
 //                             [--test-endpoints] [--access-token-ttl S] [--id-token-alg RS256|ES256]
 //                             [--post-logout-path /logout/demo ...] [--strict-offline-access]
+//                             [--oidc-agent-client]
 //
 // It listens on 127.0.0.1 only. When ready it prints exactly one JSON line on stdout,
 //   {"issuer":"http://127.0.0.1:PORT","port":PORT,"client_id":"signet-demo"}
@@ -30,7 +31,7 @@ function usage(message) {
   if (message) console.error(`server.mjs: ${message}`);
   console.error('usage: node tests/idp/server.mjs [--port N] [--redirect-path PATH ...] [--client-id ID]\n'
     + '         [--test-endpoints] [--access-token-ttl SECONDS] [--id-token-alg RS256|ES256]\n'
-    + '         [--post-logout-path PATH ...] [--strict-offline-access]');
+    + '         [--post-logout-path PATH ...] [--strict-offline-access] [--oidc-agent-client]');
   process.exit(2);
 }
 
@@ -46,6 +47,7 @@ try {
       'access-token-ttl': { type: 'string', default: '3600' },
       'id-token-alg': { type: 'string', default: 'RS256' },
       'strict-offline-access': { type: 'boolean', default: false },
+      'oidc-agent-client': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -216,8 +218,22 @@ const jwks = {
   ],
 };
 
+// Test only (bench/ipcbench.mjs): a second, confidential client in the shape oidc-agent's oidc-gen expects
+// (a client secret, a 'http://localhost:<port>/' redirect), so `oidc-token` can be measured against the same
+// provider as Signet. Off unless asked for; its secret is documented in README.md and protects nothing.
+const OIDC_AGENT_CLIENT = {
+  client_id: 'oidc-agent-bench',
+  client_secret: 'oidc-agent-bench-secret',
+  client_name: 'oidc-agent (benchmark)',
+  application_type: 'web',
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: ['http://localhost:4242/'],
+};
+
 const provider = new Provider(issuer, {
-  clients: [{
+  clients: [...(args['oidc-agent-client'] ? [OIDC_AGENT_CLIENT] : []), {
     client_id: clientId,
     client_name: 'Signet',
     application_type: 'native',

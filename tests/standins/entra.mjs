@@ -243,6 +243,13 @@ export const provider = {
           }
           return tokenResponse(context, response, req, entry.user), true;
         }
+        if (form.grant_type === 'refresh_token') {
+          // E1: refresh_token, client_id, optional scope ("equivalent to or a subset of" the original for the same
+          // resource; another resource's scopes give a token for that resource). No PKCE, no redirect_uri.
+          const grant = context.entraRefresh?.get(form.refresh_token);
+          if (!grant) return aadError(response, 400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.'), true;
+          return tokenResponse(context, response, { ...grant.req, scope: form.scope ?? grant.req.scope, nonce: undefined, refreshing: true }, grant.user), true;
+        }
         if (form.grant_type === 'urn:ietf:params:oauth:grant-type:device_code') {
           // E3: authorization_pending, authorization_declined (not access_denied), expired_token, bad_verification_code.
           const result = pollDevice(context, form.device_code);
@@ -301,7 +308,13 @@ export const provider = {
       const granted = scopes.filter((s) => s !== 'offline_access');
       const accessToken = issueAccessToken(ctx, { user: u, scopes: granted, sub });
       const body = { token_type: 'Bearer', scope: granted.join(' '), expires_in: 3599, ext_expires_in: 3599, access_token: accessToken };
-      if (scopes.includes('offline_access')) body.refresh_token = ctx.remember(`0.A${randomToken(40)}`);
+      if (scopes.includes('offline_access') || req.refreshing) {
+        // E1 "Refresh the access token": every refresh answers with a new refresh token; the one used stays valid
+        // (Entra does not revoke it on use). Refresh tokens are not bound to a resource: the same one gets tokens
+        // for other APIs ("multi-resource refresh token").
+        body.refresh_token = ctx.remember(`0.A${randomToken(40)}`);
+        (ctx.entraRefresh ??= new Map()).set(body.refresh_token, { req: { ...req, refreshing: undefined }, user: u });
+      }
       if (scopes.includes('openid')) body.id_token = ctx.remember(ctx.signer.token(claims));
       return send(response, 200, body);
     }

@@ -5,11 +5,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { makeWorld, startAgent, ctl, startStandin, formBrowser } from '../e2e/harness.mjs';
+import { makeWorld, startAgent, ctl, startStandin, formBrowser, buildDir, sourceDir, waitFor } from '../e2e/harness.mjs';
 
 let google;
 const worlds = [];
@@ -138,28 +139,54 @@ test('a missing keychain entry or a broken record: a clean signed-out start, and
   await agent.stop();
 });
 
-// QtKeychain's insecure fallback keeps values in the application's QSettings file, and uses it when no keychain
-// service answers. Signet never enables it, so a value planted there (the session's own tokens, even) is never read
-// back: with the keychain unreachable, the stored session is not restored. (The file layout planted is QtKeychain's
-// as far as we know it: a [service] group with <key>/type and <key>/data; it was not verified against its source.)
-test('tokens planted in QtKeychain\'s plaintext fallback file are never read back', async () => {
+// QtKeychain keeps plaintext values in QSettings(<service>) — ~/.config/signet.conf — as <key>/type and <key>/data
+// (plaintextstore.cpp); its insecure fallback reads them when no keychain answers, and its KWallet backend reads and
+// migrates them whatever the fallback says. Signet gives every job a settings store that reads nothing, so a value
+// planted there (the session's own tokens, even) is never read back: with the keychain unreachable, the stored
+// session is not restored. The file is written by QSettings itself (tests/unit/plant_plaintext.cpp).
+test('tokens planted in QtKeychain\'s plaintext file are never read back', async () => {
   const world = newWorld();
   let agent = await start(world);
   assert.equal((await signIn(world)).code, 0);
   await agent.stop();
   const { key, value } = keychainEntry(world);
   spawnSync('secret-tool', ['clear', 'user', key, 'server', 'signet']);
-  const encoded = Buffer.from(value).toString('base64');
-  const settings = `[signet]\n${key.replaceAll('/', '\\')}\\type=2\n${key.replaceAll('/', '\\')}\\data=${encoded}\n`;
-  for (const dir of ['Unknown Organization', '']) {
-    const folder = path.join(world.root, 'config', dir);
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(path.join(folder, 'signet-agent.conf'), settings);
-  }
+  const plant = spawnSync(path.join(buildDir, 'tests/unit/signet-plant-plaintext'), ['signet', key],
+    { input: value, env: world.env, encoding: 'utf8' });
+  assert.equal(plant.status, 0, plant.stderr);
+  assert.equal(plant.stdout.trim(), path.join(world.root, 'config', 'signet.conf'));
   const noBus = { DBUS_SESSION_BUS_ADDRESS: `unix:path=${path.join(world.root, 'no-bus')}` };
   agent = await start(world, '', noBus);
   assert.equal((await ctl(world, ['whoami'])).code, 3, 'not restored from the plaintext file');
   assert.match(agent.output, /could not restore the session: No keychain is available/);
+  await agent.stop();
+  assert.ok(readFileSync(plant.stdout.trim(), 'utf8').includes('data='), 'the planted file is still there, unread');
+});
+
+// The same with QtKeychain's KWallet backend, which reads an entry from the plaintext file before it asks the
+// wallet — with or without the insecure fallback (keychain_unix.cpp, kwalletOpenFinished). A private session bus
+// with a KWallet daemon that knows nothing (tests/standins/fakekwallet.py), and a KDE desktop.
+test('KWallet: a planted plaintext entry is not read back either', async (t) => {
+  const world = newWorld();
+  let agent = await start(world);
+  assert.equal((await signIn(world)).code, 0);
+  await agent.stop();
+  const { key, value } = keychainEntry(world);
+  spawnSync('secret-tool', ['clear', 'user', key, 'server', 'signet']);
+  const plant = spawnSync(path.join(buildDir, 'tests/unit/signet-plant-plaintext'), ['signet', key], { input: value, env: world.env, encoding: 'utf8' });
+  assert.equal(plant.status, 0, plant.stderr);
+
+  const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => bus.kill());
+  const [address] = await once(bus.stdout, 'data');
+  const env = { ...world.env, DBUS_SESSION_BUS_ADDRESS: String(address).trim() };
+  const wallet = spawn('/usr/bin/python3', [path.join(sourceDir, 'tests/standins/fakekwallet.py')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => wallet.kill());
+  assert.match(String((await once(wallet.stdout, 'data'))[0]), /ready/);
+
+  agent = await start(world, '', { DBUS_SESSION_BUS_ADDRESS: env.DBUS_SESSION_BUS_ADDRESS, XDG_CURRENT_DESKTOP: 'KDE', KDE_SESSION_VERSION: '5' });
+  await waitFor(async () => (await ctl(world, ['status', '--json'])).code === 0, 'the agent to answer');
+  assert.equal((await ctl(world, ['whoami'])).code, 3, 'not restored from the plaintext file');
   await agent.stop();
 });
 
