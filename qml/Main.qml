@@ -87,6 +87,14 @@ ApplicationWindow {
             flickable.contentY = Math.min(flickable.contentHeight - flickable.height, top + item.height - flickable.height + 8);
     }
 
+    // Prompts and the apps list change the signed-in page without changing pages: screenshots too.
+    Connections {
+        target: session
+        enabled: window.screenshotDir.length > 0
+        function onConsentRequestsChanged() { screenshotTimer.restart(); }
+        function onAppsChanged() { screenshotTimer.restart(); }
+    }
+
     // Loaded by URL, not as a type: Qt.labs.platform is only imported where a tray exists.
     Component.onCompleted: {
         if (!window.trayEnabled)

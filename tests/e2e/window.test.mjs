@@ -9,10 +9,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { startIdp, makeWorld, demoConfig, startAgent, ctl, browserDriver, waitFor, buildDir } from './harness.mjs';
+import { startIdp, makeWorld, demoConfig, startAgent, ctl, ctlBin, browserDriver, waitFor, buildDir } from './harness.mjs';
 
 const signetBin = path.join(buildDir, 'bin/signet');
 const shots = path.join(buildDir, 'screenshots', 'window');
@@ -115,6 +115,27 @@ test('sign in from the window with a real browser, see the identity card, sign o
   const whoami = await ctl(world, ['whoami', '--json']);
   assert.equal(whoami.code, 0, whoami.stderr);
   assert.equal(JSON.parse(whoami.stdout).email, 'alice@example.com');
+
+  // An app without a grant asks for a token (a copy of signetctl under another name: the harness grants
+  // signetctl itself): the agent asks the window, whose prompt has the focus on Allow. Space allows it,
+  // remembered; the app gets its token and is listed with access.
+  const companion = path.join(world.root, 'companion');
+  copyFileSync(ctlBin, companion);
+  chmodSync(companion, 0o755);
+  const shotsBefore = pages().length;
+  const app = spawn(companion, ['token'], { env: world.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  app.stderr.on('data', (d) => { app.said = (app.said ?? '') + d; });
+  app.exited = new Promise((resolve) => app.on('exit', (code) => resolve({ code })));
+  await waitFor(() => pages().length > shotsBefore, 'the consent prompt', 30000)
+    .catch((e) => assert.fail(`${e.message}\n${diagnose()}\nthe app said: ${app.said}`));
+  press('space');
+  const token = await app.exited;
+  assert.equal(token.code, 0, `the app got no token: ${app.said}`);
+  const apps = await ctl(world, ['apps', '--json']);
+  assert.equal(apps.code, 0, apps.stderr);
+  const granted = JSON.parse(apps.stdout).apps.find((a) => a.name === 'companion');
+  assert.ok(granted && granted.source === 'user' && granted.access === 'allow', apps.stdout);
+  await waitFor(() => pages().length > shotsBefore + 1, 'the apps list', 15000).catch((e) => assert.fail(`${e.message}\n${diagnose()}`));
 
   // "Sign out" has the focus on the signed-in page.
   press('space');
