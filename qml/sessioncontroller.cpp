@@ -832,10 +832,14 @@ void SessionController::setIdentity(const QJsonObject &identity)
             {QStringLiteral("expiresAt"), expiresAt},
         };
     }
-    const QString previousAccount = m_identity.value(QStringLiteral("provider")).toString() + QLatin1Char('/') + m_identity.value(QStringLiteral("account")).toString()
-                                    + m_identity.value(QStringLiteral("subject")).toString();
-    const QString account = map.value(QStringLiteral("provider")).toString() + QLatin1Char('/') + map.value(QStringLiteral("account")).toString()
-                            + map.value(QStringLiteral("subject")).toString();
+    // Who it is (not how long for): a different person gets a fresh picture and no old warnings.
+    const auto whoOf = [](const QVariantMap &of) {
+        return QStringList{of.value(QStringLiteral("provider")).toString(), of.value(QStringLiteral("account")).toString(),
+                           of.value(QStringLiteral("subject")).toString()}
+            .join(QLatin1Char('/'));
+    };
+    const QString previousAccount = whoOf(m_identity);
+    const QString account = whoOf(map);
     if (map != m_identity) {
         m_identity = map;
         Q_EMIT identityChanged();
