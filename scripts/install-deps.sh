@@ -22,6 +22,8 @@ packages=(
   xdotool
   # python3: the documented companion app; python3-gi: the stand-in KWallet daemon (tests/standins/fakekwallet.py)
   python3 python3-gi gir1.2-glib-2.0
+  # packages: building and checking them (scripts/test-packages.sh), socket activation (systemd-socket-activate)
+  dpkg-dev debootstrap desktop-file-utils appstream systemd
 )
 
 missing=()

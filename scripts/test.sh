@@ -20,7 +20,8 @@ bash scripts/install-deps.sh
 stage_done
 
 stage "configure"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIGNET_WERROR=ON >/dev/null
+# Prefix /usr: what the Debian packages install to (the "packages" stage builds them from this build).
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIGNET_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 stage_done
 
 stage "build"
@@ -31,6 +32,12 @@ stage "tests"
 # Under a private session bus with a real, throwaway Secret Service (gnome-keyring): the agents
 # keep their sessions in it.
 bash scripts/with-keyring.sh ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@"
+stage_done
+
+# The Debian packages: built, installed into a clean Debian root (or, offline, on this machine and
+# purged again), upgraded and purged (installer/README.md).
+stage "packages"
+bash scripts/test-packages.sh "$build"
 stage_done
 
 # The parsers under libFuzzer (clang, ASan + UBSan), briefly: SIGNET_FUZZ_SECONDS per target.

@@ -1,19 +1,26 @@
 // signet-agent: the long-running, GUI-less owner of sign-in, the session and the socket.
 
 #include "agent/agent.h"
+#include "auth/discovery.h"
 #include "config/config.h"
 #include "config/configwatcher.h"
 #include "ipc/ipcserver.h"
+#include "ipc/socketactivation.h"
 #include "logging/logging.h"
 #include "logging/secretredactor.h"
+#include "net/boundednetworkaccessmanager.h"
 #include "policy/accountregistry.h"
+#include "providers/providerrules.h"
 #include "store/sessionstore.h"
 
 #include "signet-version.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
+#include <QEventLoop>
 #include <QFileInfo>
+#include <QLoggingCategory>
 #include <QSocketNotifier>
 
 #include <csignal>
@@ -76,6 +83,53 @@ int checkConfig(const Signet::Config &config)
     return errors ? 8 : 0;
 }
 
+// --check-network: fetches every usable provider's discovery document, each within its
+// http_timeout, all at once. Returns the number of providers that could not be reached.
+int checkNetwork(const Signet::Config &config)
+{
+    // Each failure is printed below with its file, group and key; the library's own warning would repeat it.
+    QLoggingCategory::setFilterRules(QStringLiteral("signet.auth.warning=false"));
+    int failures = 0;
+    int running = 0;
+    QEventLoop loop;
+    // Where the provider is defined, when that is one file (as with --check-config POLICY).
+    const QString file = config.files.size() == 1 ? config.files.first() : QString();
+    for (const auto &provider : config.providers) {
+        const auto rules = Signet::ProviderRules::create(provider);
+        if (!provider.isAvailable() || !rules)
+            continue; // its configuration errors are already printed
+        const QString group = QStringLiteral("provider.") + provider.id;
+        const QString key = provider.type == QStringLiteral("microsoft") ? QStringLiteral("tenant") : QStringLiteral("issuer");
+        if (!rules->usesDiscovery()) {
+            printf("skipped: [%s]: %s has no discovery document to fetch\n", qPrintable(group), qPrintable(provider.type));
+            continue;
+        }
+        auto *network = new Signet::BoundedNetworkAccessManager(provider.httpTimeout, &loop);
+        network->setExtraCaCertificates(provider.extraCaCertificates);
+        auto *discovery = new Signet::OidcDiscovery(network, provider.issuer, provider.displayName, &loop);
+        discovery->setIssuerCheck(rules->discoveryIssuerCheck());
+        ++running;
+        const QString url = Signet::OidcDiscovery::discoveryUrl(provider.issuer).toString();
+        QObject::connect(discovery, &Signet::OidcDiscovery::finished, &loop, [&, discovery, group, key, url] {
+            if (discovery->error().isError()) {
+                ++failures;
+                const Signet::ConfigProblem problem{Signet::ConfigProblem::Severity::Error, file, group, key,
+                                                    discovery->error().message};
+                fprintf(stderr, "error: %s\n", qPrintable(problem.toString()));
+            } else {
+                printf("reachable: [%s]: %s\n", qPrintable(group), qPrintable(url));
+            }
+            if (--running == 0)
+                loop.quit();
+        });
+        discovery->start();
+    }
+    if (running > 0)
+        loop.exec();
+    printf("%s: %d provider(s) unreachable\n", failures ? "FAIL" : "OK", failures);
+    return failures;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -109,13 +163,28 @@ int main(int argc, char *argv[])
                                           QStringLiteral("FILE"));
     const QCommandLineOption checkOption(QStringLiteral("check-config"),
                                          QStringLiteral("Check the configuration, print every problem and exit (0 = no errors, 8 = errors)."));
+    const QCommandLineOption networkOption(QStringLiteral("check-network"),
+                                           QStringLiteral("With --check-config: also fetch each provider's discovery document (within its "
+                                                          "http_timeout) and report the ones that cannot be reached."));
     parser.addOption(configOption);
     parser.addOption(checkOption);
+    parser.addOption(networkOption);
     parser.addPositionalArgument(QStringLiteral("POLICY"), QStringLiteral("With --check-config: check POLICY as the system configuration alone "
                                                                          "(as in /etc/xdg/signet/signet.conf, where it may lock keys)."),
                                  QStringLiteral("[POLICY]"));
     parser.process(app);
 
+    if (parser.isSet(networkOption) && !parser.isSet(checkOption)) {
+        fprintf(stderr, "signet-agent: --check-network goes with --check-config; see --help\n");
+        return 2;
+    }
+    // The configuration's problems first, then, when asked, what the network says.
+    const auto check = [&](const Signet::Config &config) {
+        const int result = checkConfig(config);
+        if (!parser.isSet(networkOption))
+            return result;
+        return checkNetwork(config) > 0 ? 8 : result;
+    };
     const QStringList positional = parser.positionalArguments();
     if (!positional.isEmpty() && (!parser.isSet(checkOption) || positional.size() > 1 || parser.isSet(configOption))) {
         fprintf(stderr, "signet-agent: a POLICY file goes with --check-config alone; see --help\n");
@@ -129,13 +198,13 @@ int main(int argc, char *argv[])
         }
         Signet::ConfigSources sources;
         sources.systemFiles = {positional.first()};
-        return checkConfig(Signet::ConfigLoader::load(sources));
+        return check(Signet::ConfigLoader::load(sources));
     }
 
     const Signet::ConfigSources sources = Signet::ConfigSources::fromEnvironment(parser.value(configOption));
     const Signet::Config config = Signet::ConfigLoader::load(sources);
     if (parser.isSet(checkOption))
-        return checkConfig(config);
+        return check(config);
     for (const auto &provider : config.providers) {
         Signet::SecretRedactor::addSecret(provider.clientSecret);
         Signet::SecretRedactor::addSecret(provider.deviceClientSecret);
@@ -150,7 +219,17 @@ int main(int argc, char *argv[])
     QString error;
     const QString directory = Signet::IpcServer::defaultRuntimeDirectory(&error);
     Signet::IpcServer server;
-    if (directory.isEmpty() || !server.listen(directory, &error)) {
+    bool listening = false;
+    if (!directory.isEmpty()) {
+        // Under systemd (signet-agent.socket) the socket already exists and is handed over as fd 3.
+        int activated = -1;
+        switch (Signet::SocketActivation::adopt(QDir(directory).filePath(QStringLiteral("agent.sock")), &activated, &error)) {
+        case Signet::SocketActivation::Outcome::Adopted: listening = server.listenOnDescriptor(activated, directory, &error); break;
+        case Signet::SocketActivation::Outcome::NotActivated: listening = server.listen(directory, &error); break;
+        case Signet::SocketActivation::Outcome::Refused: break;
+        }
+    }
+    if (!listening) {
         fprintf(stderr, "signet-agent: %s\n", qPrintable(error));
         return 1;
     }

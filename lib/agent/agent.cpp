@@ -200,7 +200,7 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
             m_access->noteUse(connection, QStringLiteral("app-refused"));
             connection->sendError(id, QStringLiteral("not_granted"), refused, {{QStringLiteral("check"), QStringLiteral("app")}});
         } else if (m_session.isActive())
-            connection->sendResult(id, {{QStringLiteral("identity"), m_session.identity().toJson()}});
+            connection->sendResult(id, {{QStringLiteral("identity"), m_session.identityJson()}});
         else
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
     } else if (method == QLatin1String("signout")) {

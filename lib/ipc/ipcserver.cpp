@@ -116,7 +116,7 @@ void IpcConnection::write(const QJsonObject &message)
         qint64 total = 0;
         for (const IpcConnection *other : parent()->findChildren<IpcConnection *>(QString(), Qt::FindDirectChildrenOnly))
             total += other->m_socket->bytesToWrite();
-        overBudget = total > MaxUnsentBytesTotal;
+        overBudget = total > s_unsentBytesTotalLimit;
     }
     if (overBudget) {
         qCWarning(lcIpc) << "closing a connection whose client does not read";
@@ -222,6 +222,45 @@ bool IpcServer::listen(const QString &directory, QString *errorMessage)
         return false;
     }
     qCInfo(lcIpc).noquote() << "listening on" << m_socketPath;
+    return true;
+}
+
+bool IpcServer::listenOnDescriptor(int fd, const QString &directory, QString *errorMessage)
+{
+    // Single instance holds under systemd too: an agent started by hand keeps the lock.
+    m_lock = std::make_unique<QLockFile>(QDir(directory).filePath(QStringLiteral("agent.lock")));
+    m_lock->setStaleLockTime(0);
+    if (!m_lock->tryLock(0)) {
+        qint64 pid = 0;
+        QString host, application;
+        m_lock->getLockInfo(&pid, &host, &application);
+        *errorMessage = m_lock->error() == QLockFile::LockFailedError
+            ? QStringLiteral("Another signet-agent (pid %1) is already running for this user; stop it, then start signet-agent.service again.").arg(pid)
+            : QStringLiteral("Cannot create the lock file in %1; check that the directory is writable.").arg(directory);
+        m_lock.reset();
+        return false;
+    }
+    m_socketPath = QDir(directory).filePath(QStringLiteral("agent.sock"));
+    // QLocalServer deletes the socket's path when it closes, but here the path belongs to systemd,
+    // which goes on listening for the next client after the agent exits. A second name for the
+    // same socket (a hard link) puts the path back once the server is gone.
+    const QByteArray path = QFile::encodeName(m_socketPath);
+    const QByteArray keep = path + ".systemd";
+    ::unlink(keep.constData());
+    if (::link(path.constData(), keep.constData()) == 0) {
+        connect(m_server, &QObject::destroyed, m_server, [path, keep] {
+            if (::rename(keep.constData(), path.constData()) != 0)
+                ::unlink(keep.constData());
+        });
+    } else {
+        qCWarning(lcIpc).noquote() << "cannot keep" << m_socketPath << "for systemd after exit:" << strerror(errno);
+    }
+    m_server->setMaxPendingConnections(128);
+    if (!m_server->listen(qintptr(fd))) {
+        *errorMessage = QStringLiteral("Cannot use the socket systemd passed for %1: %2.").arg(m_socketPath, m_server->errorString());
+        return false;
+    }
+    qCInfo(lcIpc).noquote() << "listening on" << m_socketPath << "(socket activation)";
     return true;
 }
 

@@ -43,6 +43,8 @@ public:
     // All connections together: past this, a connection that still adds to its backlog is dropped,
     // so a thousand slow clients cannot make the agent hold gigabytes.
     static constexpr qint64 MaxUnsentBytesTotal = 64 * 1024 * 1024;
+    // Tests lower the total budget to see it work without gigabytes of traffic.
+    static void setUnsentBytesTotalLimit(qint64 bytes) { s_unsentBytesTotalLimit = bytes; }
     static constexpr qsizetype MaxIdLength = 256;
 
 Q_SIGNALS:
@@ -58,6 +60,7 @@ private:
     bool m_dropping = false; // an abort is queued: nothing more is sent
     QByteArray m_buffer;
     Caller m_caller;
+    static inline qint64 s_unsentBytesTotalLimit = MaxUnsentBytesTotal;
 };
 
 // The agent's listening socket at $XDG_RUNTIME_DIR/signet/agent.sock: a private directory,
@@ -76,6 +79,10 @@ public:
     // Creates the directory (0700), takes the lock and listens. On failure returns false with a
     // message naming what is wrong and what to do.
     bool listen(const QString &runtimeDirectory, QString *errorMessage);
+    // Socket activation: serves a listening socket that systemd made (SocketActivation::adopt()
+    // checked it is <runtimeDirectory>/agent.sock). Takes the same lock as listen(); the socket file
+    // stays when the agent exits, because systemd keeps listening on it.
+    bool listenOnDescriptor(int fd, const QString &runtimeDirectory, QString *errorMessage);
 
     QString socketPath() const { return m_socketPath; }
 

@@ -12,15 +12,6 @@ namespace {
 constexpr int FormatVersion = 1;
 constexpr int MaxRememberedApps = 1000;
 
-// IT writes the path people know (/usr/bin/python3); the kernel reports the file that runs
-// (/usr/bin/python3.11): compare canonical paths. A file that does not exist matches nothing.
-bool samePath(const QString &configured, const QString &actual)
-{
-    if (configured.isEmpty() || actual.isEmpty())
-        return configured.isEmpty() && actual.isEmpty();
-    const QString canonical = QFileInfo(configured).canonicalFilePath();
-    return !canonical.isEmpty() && canonical == actual;
-}
 
 AppGrant fromPolicy(const AppGrantConfig &app)
 {
@@ -96,6 +87,24 @@ bool AppGrants::save(QString *problem) const
         list.append(o);
     }
     return m_file.write({{QStringLiteral("apps"), list}}, problem);
+}
+
+// IT writes the path people know (/usr/bin/python3); the kernel reports the file that runs
+// (/usr/bin/python3.11): compare canonical paths. A file that does not exist matches nothing.
+// Resolving costs system calls, and `token` asks on every request: resolved paths are kept for a
+// few seconds (an upgrade that moves a symlink is seen soon after).
+bool AppGrants::samePath(const QString &configured, const QString &actual) const
+{
+    if (configured.isEmpty() || actual.isEmpty())
+        return configured.isEmpty() && actual.isEmpty();
+    if (!m_resolvedAt.isValid() || m_resolvedAt.hasExpired(CanonicalPathLifeMs)) {
+        m_canonical.clear();
+        m_resolvedAt.start();
+    }
+    auto it = m_canonical.constFind(configured);
+    if (it == m_canonical.cend())
+        it = m_canonical.insert(configured, QFileInfo(configured).canonicalFilePath());
+    return !it->isEmpty() && *it == actual;
 }
 
 std::optional<AppGrant> AppGrants::find(const Caller &caller) const

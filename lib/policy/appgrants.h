@@ -5,6 +5,8 @@
 #include "privatejsonfile.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -39,7 +41,11 @@ public:
     bool load(QString *problem = nullptr);
     bool save(QString *problem = nullptr) const;
 
-    void setPolicy(const QList<AppGrantConfig> &apps) { m_policy = apps; }
+    void setPolicy(const QList<AppGrantConfig> &apps)
+    {
+        m_policy = apps;
+        m_canonical.clear();
+    }
 
     // The grant that applies to an identified caller: IT's first, then the person's; none for an
     // app nobody decided about yet.
@@ -55,8 +61,14 @@ public:
 
     static QString defaultPath();
 
+    static constexpr qint64 CanonicalPathLifeMs = 5000;
+
 private:
+    bool samePath(const QString &configured, const QString &actual) const;
+
     PrivateJsonFile m_file;
+    mutable QHash<QString, QString> m_canonical; // configured path -> canonical path ("" if missing)
+    mutable QElapsedTimer m_resolvedAt;
     QList<AppGrantConfig> m_policy;
     QList<AppGrant> m_user;
 };

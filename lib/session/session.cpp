@@ -18,6 +18,7 @@ void Session::start(const Identity &identity, const TokenSet &tokens, const QJso
     for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
         SecretRedactor::removeSecret(secret);
     m_identity = identity;
+    m_identityJson = {};
     m_tokens = tokens;
     m_claims = claims;
     armExpiry();
@@ -35,6 +36,7 @@ bool Session::end(EndReason reason)
     for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
         SecretRedactor::removeSecret(secret);
     m_identity = {};
+    m_identityJson = {};
     m_tokens = {};
     m_claims = {};
     m_expiry.stop();
@@ -66,6 +68,7 @@ void Session::renew(const Identity &identity, const TokenSet &tokens, const QJso
             SecretRedactor::removeSecret(secret);
     }
     m_identity = identity;
+    m_identityJson = {};
     m_tokens = tokens;
     m_claims = claims;
     armExpiry();
@@ -83,6 +86,7 @@ void Session::updateIdentity(const Identity &identity)
 {
     if (m_identity.isValid())
         m_identity = identity;
+    m_identityJson = {};
 }
 
 QString Session::reasonName(EndReason reason)
@@ -93,6 +97,17 @@ QString Session::reasonName(EndReason reason)
     case EndReason::SignedOut: break;
     }
     return QStringLiteral("user");
+}
+
+QJsonObject Session::identityJson() const
+{
+    // Built once per identity (it is asked for on every whoami); only expires_in changes.
+    if (m_identityJson.isEmpty())
+        m_identityJson = m_identity.toJson();
+    QJsonObject json = m_identityJson;
+    const QDateTime &expiresAt = m_identity.expiresAt;
+    json.insert(QStringLiteral("expires_in"), expiresAt.isValid() ? QJsonValue(qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(expiresAt))) : QJsonValue(QJsonValue::Null));
+    return json;
 }
 
 } // namespace Signet

@@ -2,6 +2,7 @@
 
 #include "identity.h"
 
+#include <QJsonObject>
 #include <QObject>
 #include <QTimer>
 
@@ -33,6 +34,8 @@ public:
     // (e.g. across a suspend).
     bool isActive();
     const Identity &identity() const { return m_identity; }
+    // identity().toJson(), kept between changes (expires_in as of now).
+    QJsonObject identityJson() const;
     const TokenSet &tokens() const { return m_tokens; }
     const QJsonObject &claims() const { return m_claims; }
     // Who the last session was, after it ended (for on_signout).
@@ -48,6 +51,7 @@ private:
     void armExpiry();
 
     Identity m_identity;
+    mutable QJsonObject m_identityJson;
     TokenSet m_tokens;
     QJsonObject m_claims;
     Identity m_lastIdentity;

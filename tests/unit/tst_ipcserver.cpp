@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocalSocket>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -326,6 +327,79 @@ private Q_SLOTS:
         Client client(m_server->socketPath());
         client.send(1, QStringLiteral("status"));
         QVERIFY(client.response(1).contains(QLatin1String("result")));
+    }
+
+    // Many clients that each stay under MaxUnsentBytes but together hold more than the total budget:
+    // the one that adds to its backlog past the budget is dropped. (The budget is lowered to 1 MiB
+    // here; the agent's is 64 MiB.)
+    void slowClientsTogetherStayWithinTheTotalBudget()
+    {
+        QTRY_COMPARE(m_server->connections().size(), 0);
+        IpcConnection::setUnsentBytesTotalLimit(1024 * 1024);
+        const auto restore = qScopeGuard([] { IpcConnection::setUnsentBytesTotalLimit(IpcConnection::MaxUnsentBytesTotal); });
+        std::vector<int> fds;
+        for (int i = 0; i < 4; ++i) {
+            const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            QVERIFY(fd >= 0);
+            sockaddr_un address{};
+            address.sun_family = AF_UNIX;
+            const QByteArray path = QFile::encodeName(m_server->socketPath());
+            memcpy(address.sun_path, path.constData(), size_t(path.size()));
+            QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0);
+            fds.push_back(fd);
+        }
+        const auto closeAll = qScopeGuard([&] { for (const int fd : fds) ::close(fd); });
+        QTRY_COMPARE(m_server->connections().size(), 4);
+        // Each sends requests for at most a quarter of the per-connection cap's worth of answers.
+        const QByteArray request("{\"id\":1,\"method\":\"providers\"}\n");
+        Client probe(m_server->socketPath());
+        probe.send(1, QStringLiteral("providers"));
+        const qint64 answerBytes = QJsonDocument(probe.response(1)).toJson(QJsonDocument::Compact).size() + 1;
+        const int perClient = int(IpcConnection::MaxUnsentBytes / 4 / answerBytes);
+        QDeadlineTimer deadline(30000);
+        for (const int fd : fds) {
+            QByteArray pending = request.repeated(perClient);
+            while (!pending.isEmpty() && !deadline.hasExpired()) {
+                const ssize_t n = ::send(fd, pending.constData(), size_t(pending.size()), MSG_NOSIGNAL);
+                if (n > 0)
+                    pending.remove(0, n);
+                else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+                    break; // dropped
+                QTest::qWait(1);
+            }
+        }
+        // 4 x 512 KiB of answers against a 1 MiB budget: someone is dropped, though nobody reached 2 MiB.
+        QTRY_VERIFY(m_server->connections().size() < 5); // 4 slow ones + the probe
+        Client client(m_server->socketPath());
+        client.send(1, QStringLiteral("status"));
+        QVERIFY(client.response(1).contains(QLatin1String("result")));
+    }
+
+    // Half a message, then silence or a hang-up: the agent keeps answering everyone else, and the
+    // half message is never taken for a request.
+    void halfSentFramesAndVanishingClients()
+    {
+        QTRY_COMPARE(m_server->connections().size(), 0);
+        QLocalSocket silent;
+        silent.connectToServer(m_server->socketPath());
+        QVERIFY(silent.waitForConnected(5000));
+        silent.write("{\"id\":1,\"method\":\"who");
+        QVERIFY(silent.waitForBytesWritten(5000));
+        {
+            QLocalSocket vanishing;
+            vanishing.connectToServer(m_server->socketPath());
+            QVERIFY(vanishing.waitForConnected(5000));
+            vanishing.write("{\"id\":2,\"method\":\"status\"}\n{\"id\":3,\"meth");
+            QVERIFY(vanishing.waitForBytesWritten(5000));
+            vanishing.abort(); // gone before its answer could be read
+        }
+        Client other(m_server->socketPath());
+        other.send(1, QStringLiteral("status"));
+        QVERIFY(other.response(1).contains(QLatin1String("result")));
+        QTRY_COMPARE(m_server->connections().size(), 2); // the vanished one is cleaned up
+        // The silent client's half message stays half: no answer arrives for it.
+        QVERIFY(!silent.waitForReadyRead(200));
+        QCOMPARE(silent.bytesAvailable(), 0);
     }
 
     void secondAgentRefuses()

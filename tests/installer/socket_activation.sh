@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Socket activation for real: systemd-socket-activate plays signet-agent.socket (it listens on the
+# agent's path and starts the agent on the first connection, passing the socket as fd 3), and
+# signetctl is that first client. Usage: socket_activation.sh <build/bin>
+set -euo pipefail
+bin=$1
+if ! command -v systemd-socket-activate >/dev/null; then
+  echo "socket_activation: systemd-socket-activate is missing (package systemd; scripts/install-deps.sh installs it)" >&2
+  exit 1
+fi
+work=$(mktemp -d /tmp/signet-socket-activation.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export HOME=$work/home XDG_RUNTIME_DIR=$work/run XDG_CONFIG_HOME=$work/home/.config XDG_CONFIG_DIRS=$work/no-system
+export XDG_STATE_HOME=$work/home/.local/state XDG_DATA_HOME=$work/home/.local/share XDG_CACHE_HOME=$work/home/.cache
+mkdir -p -m 700 "$HOME" "$XDG_RUNTIME_DIR" "$XDG_RUNTIME_DIR/signet"
+socket=$XDG_RUNTIME_DIR/signet/agent.sock
+# systemd-socket-activate passes on only the variables named with -E.
+pass=()
+for name in HOME XDG_RUNTIME_DIR XDG_CONFIG_HOME XDG_CONFIG_DIRS XDG_STATE_HOME XDG_DATA_HOME XDG_CACHE_HOME DBUS_SESSION_BUS_ADDRESS PATH; do
+  if [ -n "${!name:-}" ]; then pass+=(-E "$name"); fi
+done
+fail() { echo "socket_activation: FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done; exit 1; }
+wait_for() { for _ in $(seq 1 100); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
+
+echo "1. the first client starts the agent, which adopts the socket"
+systemd-socket-activate "${pass[@]}" -l "$socket" "$bin/signet-agent" >"$work/agent.log" 2>&1 &
+agent=$!; pids+=("$agent")
+wait_for "$socket" || fail "systemd-socket-activate did not create $socket"
+grep -q "adopted" "$work/agent.log" && fail "the agent started before any client connected"
+"$bin/signetctl" status >"$work/status.log" 2>&1 || fail "signetctl status failed (exit $?)"
+grep -q "^State: *signed out" "$work/status.log" || fail "unexpected status output"
+grep -q "adopted the listening socket $socket from systemd" "$work/agent.log" || fail "the agent did not say it adopted the socket"
+grep -q "listening on $socket (socket activation)" "$work/agent.log" || fail "the agent does not serve the passed socket"
+[ -z "$(find /proc/"$agent"/fd -lname 'socket:*' 2>/dev/null | head -1)" ] && fail "the agent has no socket open"
+"$bin/signetctl" status >/dev/null 2>&1 || fail "a second client was not served"
+
+echo "2. a second agent started by hand is refused by the lock, and leaves the socket alone"
+if "$bin/signet-agent" >"$work/second.log" 2>&1; then fail "a second agent ran"; fi
+grep -q "already running" "$work/second.log" || fail "the second agent did not say another one runs"
+"$bin/signetctl" status >/dev/null 2>&1 || fail "the socket-activated agent stopped answering after the second start"
+
+echo "3. stopping the agent leaves the socket file to systemd, which goes on listening"
+kill -TERM "$agent"; wait "$agent" 2>/dev/null || true
+[ -S "$socket" ] || fail "the agent removed $socket on exit; systemd's next activation would have nowhere to listen"
+[ -e "$socket.systemd" ] && fail "the agent left its spare link $socket.systemd behind"
+
+echo "4. a socket at another path, or two sockets, are refused with a message"
+rm -f "$socket"
+systemd-socket-activate "${pass[@]}" -l "$work/other.sock" "$bin/signet-agent" >"$work/wrongpath.log" 2>&1 &
+pids+=($!)
+wait_for "$work/other.sock" || fail "no $work/other.sock"
+"$bin/signetctl" --socket "$work/other.sock" status >/dev/null 2>&1 && fail "an agent served a socket at the wrong path"
+wait "${pids[-1]}" && fail "the agent accepted a socket at the wrong path"
+grep -q "bound to $work/other.sock, not to $socket" "$work/wrongpath.log" || fail "no message naming both paths"
+systemd-socket-activate "${pass[@]}" -l "$socket" -l "$work/second.sock" "$bin/signet-agent" >"$work/two.log" 2>&1 &
+pids+=($!)
+wait_for "$work/second.sock" || fail "no $work/second.sock"
+"$bin/signetctl" status >/dev/null 2>&1 && fail "an agent served with two sockets passed"
+wait "${pids[-1]}" && fail "the agent accepted two sockets"
+grep -q "passed 2 sockets; signet-agent expects exactly one" "$work/two.log" || fail "no message about two sockets"
+
+echo "socket_activation: OK"
