@@ -101,8 +101,10 @@ int main(int argc, char *argv[])
     }
 
     QGuiApplication::setApplicationDisplayName(QStringLiteral("Signet"));
-    QGuiApplication::setDesktopFileName(QStringLiteral("signet"));
-    QGuiApplication::setWindowIcon(QIcon(QStringLiteral(":/signet/icons/signet.svg")));
+    // The installed desktop entry and icon (installer/: SIGNET_APP_ID): Wayland compositors and
+    // taskbars match the window to them by this name.
+    QGuiApplication::setDesktopFileName(QStringLiteral("invalid.signet.Signet"));
+    QGuiApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("invalid.signet.Signet"), QIcon(QStringLiteral(":/signet/icons/signet.svg"))));
     installTranslations(*app);
     // Light or dark as the desktop says (the portal's colour scheme; Qt 6.4 does not read it).
     Signet::DesktopAppearance appearance;
