@@ -13,18 +13,35 @@ ColumnLayout {
     onVisibleChanged: if (visible) retryButton.forceActiveFocus()
 
     Heading {
-        text: qsTr("Signing in did not work")
+        objectName: "errorSummary"
+        text: page.controller.errorSummary || qsTr("Signing in did not work")
     }
     BodyText {
+        objectName: "errorAdvice"
+        text: page.controller.errorAdvice
+        visible: text.length > 0
+    }
+    // The agent's own words: the precise reason, and IT's help text when policy refused.
+    Label {
+        text: qsTr("Details:")
+        font.bold: true
+        visible: errorMessage.visible
+        Accessible.name: text
+    }
+    BodyText {
+        id: errorMessage
         objectName: "errorMessage"
         text: page.controller.errorMessage
+        visible: text.length > 0
+        textFormat: Text.PlainText
+        opacity: 0.8
     }
     RowLayout {
         spacing: 8
 
         Button {
             id: retryButton
-            objectName: "retryButton"
+            objectName: "tryAgainButton"
             text: qsTr("Try again")
             onClicked: page.controller.retry()
             Accessible.name: qsTr("Try signing in again")

@@ -27,6 +27,20 @@ ColumnLayout {
     Heading {
         text: qsTr("Sign in")
     }
+    // IT's message (policy), e.g. which account to use or whom to call.
+    Frame {
+        objectName: "itMessage"
+        Layout.fillWidth: true
+        visible: page.controller.itMessage.length > 0
+        Accessible.role: Accessible.StaticText
+        Accessible.name: qsTr("Message from your IT department: %1").arg(itMessageText.text)
+
+        BodyText {
+            id: itMessageText
+            width: parent.width
+            text: page.controller.itMessage
+        }
+    }
     BodyText {
         objectName: "notice"
         text: page.controller.notice
@@ -50,17 +64,14 @@ ColumnLayout {
             Layout.fillWidth: true
             spacing: 2
 
-            Button {
+            ProviderButton {
                 id: button
-                objectName: "provider-" + entry.modelData.id
                 Layout.fillWidth: true
-                enabled: entry.modelData.available
-                text: qsTr("Sign in with %1").arg(entry.modelData.displayName)
+                provider: entry.modelData
+                // Disabled while a sign-in runs (this page is then hidden, but a sign-in started
+                // elsewhere must not race a click).
+                enabled: entry.modelData.available && page.controller.state !== SessionController.SigningIn
                 onClicked: page.controller.signIn(entry.modelData.id)
-                ToolTip.visible: hovered && entry.modelData.problem.length > 0
-                ToolTip.text: entry.modelData.problem
-                Accessible.name: text
-                Accessible.description: entry.modelData.problem
             }
             // Only where IT allows it for this provider (allow_device_flow).
             Button {

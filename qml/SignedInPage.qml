@@ -1,78 +1,90 @@
+pragma ComponentBehavior: Bound
+
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import Signet.App
 
-// Who is signed in, with which provider, for how long.
-ColumnLayout {
+// Signed in: apps asking for consent first, then who is signed in, the apps with access, Sign out.
+// Scrolls, so that it survives 200 % scaling and long translations in a small window.
+ScrollView {
     id: page
 
     required property SessionController controller
-    readonly property var identity: controller.identity
+    readonly property var capabilities: controller.capabilities
 
-    // "1 h 5 min", "12 min", "less than a minute"; empty when unknown.
-    function timeLeft(seconds) {
-        if (seconds < 0)
-            return "";
-        if (seconds === 0)
-            return qsTr("The session has expired.");
-        if (seconds < 60)
-            return qsTr("Session ends in less than a minute.");
-        const hours = Math.floor(seconds / 3600);
-        const minutes = Math.floor((seconds % 3600) / 60);
-        if (hours === 0)
-            return qsTr("Session ends in %1 min.").arg(minutes);
-        return qsTr("Session ends in %1 h %2 min.").arg(hours).arg(minutes);
+    contentWidth: availableWidth
+    clip: true
+    onVisibleChanged: if (visible) page.focusFirst()
+
+    function focusFirst() {
+        const prompt = consentRepeater.itemAt(0);
+        if (prompt)
+            prompt.focusAnswer();
+        else
+            signOutButton.forceActiveFocus();
     }
 
-    spacing: 8
-    onVisibleChanged: if (visible) signOutButton.forceActiveFocus()
+    Connections {
+        target: page.controller
+        function onConsentRequestsChanged() {
+            if (page.visible)
+                Qt.callLater(page.focusFirst);
+        }
+    }
 
-    Heading {
-        text: qsTr("Signed in")
+    Theme {
+        id: theme
+        palette: page.palette
     }
-    Label {
-        objectName: "name"
-        Layout.fillWidth: true
-        text: page.identity.name || page.identity.email || page.identity.subject || ""
-        font.pixelSize: 16
-        elide: Text.ElideRight
-        Accessible.name: qsTr("Name: %1").arg(text)
-    }
-    Label {
-        objectName: "email"
-        Layout.fillWidth: true
-        visible: !!page.identity.email
-        text: page.identity.emailVerified ? page.identity.email : qsTr("%1 (not verified)").arg(page.identity.email)
-        elide: Text.ElideRight
-        Accessible.name: qsTr("E-mail: %1").arg(text)
-    }
-    Label {
-        objectName: "provider"
-        Layout.fillWidth: true
-        text: qsTr("Signed in with %1").arg(page.identity.providerName || "")
-        elide: Text.ElideRight
-        Accessible.name: text
-    }
-    Label {
-        objectName: "timeLeft"
-        Layout.fillWidth: true
-        text: page.timeLeft(page.controller.secondsLeft)
-        visible: text.length > 0
-        opacity: 0.7
-        Accessible.name: text
-    }
-    Item {
-        Layout.preferredHeight: 8
-    }
-    Button {
-        id: signOutButton
-        objectName: "signOutButton"
-        text: qsTr("Sign out")
-        onClicked: page.controller.signOut()
-        Accessible.name: qsTr("Sign out")
-    }
-    Item {
-        Layout.fillHeight: true
+
+    ColumnLayout {
+        width: page.availableWidth
+        spacing: 12
+
+        Heading {
+            text: qsTr("Signed in")
+        }
+        Repeater {
+            id: consentRepeater
+            model: page.controller.consentRequests
+            delegate: ConsentPrompt {
+                required property var modelData
+                Layout.fillWidth: true
+                controller: page.controller
+                theme: theme
+                consent: modelData
+            }
+        }
+        AttentionBanner {
+            Layout.fillWidth: true
+            controller: page.controller
+            theme: theme
+        }
+        IdentityCard {
+            Layout.fillWidth: true
+            controller: page.controller
+            theme: theme
+        }
+        BodyText {
+            objectName: "notice"
+            text: page.controller.notice
+            visible: text.length > 0
+        }
+        AppsList {
+            objectName: "apps"
+            Layout.fillWidth: true
+            visible: page.capabilities.indexOf("apps") >= 0
+            controller: page.controller
+            theme: theme
+        }
+        Button {
+            id: signOutButton
+            objectName: "signOutButton"
+            Layout.topMargin: 4
+            text: qsTr("Sign out")
+            onClicked: page.controller.signOut()
+            Accessible.name: qsTr("Sign out")
+        }
     }
 }

@@ -42,7 +42,9 @@ ColumnLayout {
     }
     BodyText {
         visible: !page.device
-        text: page.controller.openBrowser
+        text: page.controller.embeddedSignIn
+              ? qsTr("Signing in with %1. The sign-in page is open in a window of its own; this window updates when you are done.").arg(page.controller.signInProviderName)
+              : page.controller.openBrowser
               ? qsTr("Signing in with %1. Your browser shows the sign-in page; this window updates when you are done.").arg(page.controller.signInProviderName)
               : qsTr("Signing in with %1. Open the address below in your browser; this window updates when you are done.").arg(page.controller.signInProviderName)
     }

@@ -5,7 +5,13 @@
 #include <QClipboard>
 #include <QDesktopServices>
 #include <QGuiApplication>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QProcess>
 #include <QJsonArray>
+#include <QRegularExpression>
+#include <QStringList>
 #include <QLoggingCategory>
 #include <QUrl>
 
@@ -49,6 +55,53 @@ constexpr ErrorCodeName ErrorCodes[] = {
     {"internal", SessionController::Error::Internal},
 };
 
+// The events the window follows. Agents that do not know some of them (older ones) leave them out
+// of the subscription: harmless.
+const QStringList SubscribedEvents = {
+    QStringLiteral("signed-in"),     QStringLiteral("signed-out"),       QStringLiteral("renewed"),
+    QStringLiteral("attention-needed"), QStringLiteral("expiring"),      QStringLiteral("policy-changed"),
+    QStringLiteral("consent-request"), QStringLiteral("consent-resolved"), QStringLiteral("apps-changed"),
+};
+
+QVariantMap appFromJson(const QJsonObject &app)
+{
+    QStringList scopes;
+    for (const QJsonValue &scope : app.value(QLatin1String("scopes")).toArray())
+        scopes.append(scope.toString());
+    const QString id = jsonString(app, "id");
+    const QString name = jsonString(app, "name");
+    return {
+        {QStringLiteral("id"), id},
+        {QStringLiteral("name"), name.isEmpty() ? id : name},
+        {QStringLiteral("exe"), jsonString(app, "exe")},
+        {QStringLiteral("script"), jsonString(app, "script")},
+        {QStringLiteral("source"), jsonString(app, "source")},
+        {QStringLiteral("access"), jsonString(app, "access")},
+        {QStringLiteral("scopes"), scopes},
+        {QStringLiteral("grantedAt"), QDateTime::fromString(jsonString(app, "granted_at"), Qt::ISODate)},
+        {QStringLiteral("revocable"), app.value(QLatin1String("revocable")).toBool(false)},
+    };
+}
+
+// The provider's logo as a URL for an Image: IT's own file, else the built-in one (resources/providers).
+QString logoUrl(const QJsonObject &provider)
+{
+    const QString file = jsonString(provider, "logo_file");
+    if (!file.isEmpty() && QDir::isAbsolutePath(file))
+        return QUrl::fromLocalFile(file).toString();
+    static const QStringList builtIn = {QStringLiteral("openid"), QStringLiteral("microsoft"), QStringLiteral("google"), QStringLiteral("github")};
+    const QString logo = jsonString(provider, "logo");
+    return QStringLiteral("qrc:/signet/providers/%1.svg").arg(builtIn.contains(logo) ? logo : QStringLiteral("openid"));
+}
+
+// "#rrggbb" as the agent sends it, or empty (the style's colours) for anything else.
+QString color(const QJsonObject &provider, const char *key)
+{
+    static const QRegularExpression rgb(QStringLiteral("^#[0-9a-fA-F]{6}$"));
+    const QString value = jsonString(provider, key);
+    return rgb.match(value).hasMatch() ? value : QString();
+}
+
 } // namespace
 
 SessionController::SessionController(QObject *parent)
@@ -74,6 +127,95 @@ SessionController::SessionController(QObject *parent)
 }
 
 SessionController::~SessionController() = default;
+
+QString SessionController::summaryFor(Error error)
+{
+    switch (error) {
+    case Error::NoError:
+        return {};
+    case Error::AgentUnavailable:
+        return tr("The Signet agent is not running.");
+    case Error::NoRuntimeDirectory:
+        return tr("This window cannot find the Signet agent.");
+    case Error::UnsupportedProtocol:
+        return tr("This window and the Signet agent are different versions.");
+    case Error::UnknownProvider:
+        return tr("This sign-in option is no longer configured.");
+    case Error::NotSignedIn:
+        return tr("Nobody is signed in.");
+    case Error::Busy:
+        return tr("Another sign-in is already running.");
+    case Error::Cancelled:
+        return tr("The sign-in was cancelled.");
+    case Error::StateExpired:
+        return tr("The sign-in took too long.");
+    case Error::AccessDenied:
+        return tr("The sign-in was declined.");
+    case Error::ProviderError:
+        return tr("The identity provider answered with something Signet cannot accept.");
+    case Error::ProviderUnreachable:
+        return tr("The identity provider could not be reached.");
+    case Error::PolicyRefused:
+        return tr("Your organisation does not allow this account to sign in here.");
+    case Error::KeychainError:
+        return tr("Your sign-in could not be stored safely.");
+    case Error::ConfigError:
+        return tr("Signet is not configured correctly.");
+    case Error::BadRequest:
+    case Error::UnknownMethod:
+    case Error::FrameTooLarge:
+    case Error::Internal:
+    case Error::UnknownError:
+        break;
+    }
+    return tr("Something went wrong in Signet.");
+}
+
+QString SessionController::adviceFor(Error error)
+{
+    switch (error) {
+    case Error::NoError:
+        return {};
+    case Error::AgentUnavailable:
+        return tr("Start signet-agent; this window connects as soon as it runs.");
+    case Error::NoRuntimeDirectory:
+        return tr("Start Signet from your desktop session, not through su or sudo.");
+    case Error::UnsupportedProtocol:
+        return tr("Install matching versions of signet and signet-agent.");
+    case Error::UnknownProvider:
+    case Error::ConfigError:
+        return tr("Ask your IT department to check the Signet configuration.");
+    case Error::NotSignedIn:
+        return tr("Sign in first.");
+    case Error::Busy:
+        return tr("Finish or cancel the other sign-in, then try again.");
+    case Error::Cancelled:
+    case Error::StateExpired:
+        return tr("Start the sign-in again and finish it in your browser.");
+    case Error::AccessDenied:
+        return tr("Try again and accept the request at the sign-in page, or choose another account.");
+    case Error::ProviderError:
+        return tr("Try again in a few minutes. If it keeps failing, tell your IT department what the details below say.");
+    case Error::ProviderUnreachable:
+        return tr("Check your network connection (and VPN), then try again.");
+    case Error::PolicyRefused:
+        return tr("Sign in with your work account. The details below say why this one was refused and whom to ask.");
+    case Error::KeychainError:
+        return tr("Unlock your keyring (your login password usually does it), then try again.");
+    case Error::BadRequest:
+    case Error::UnknownMethod:
+    case Error::FrameTooLarge:
+    case Error::Internal:
+    case Error::UnknownError:
+        break;
+    }
+    return tr("Try again. If it keeps failing, tell your IT department what the details below say.");
+}
+
+bool SessionController::can(const char *capability) const
+{
+    return m_capabilities.contains(QLatin1String(capability));
+}
 
 SessionController::Error SessionController::errorFromCode(const QString &code)
 {
@@ -151,8 +293,7 @@ void SessionController::onConnected()
     send(Purpose::Providers, QStringLiteral("providers"));
     send(Purpose::Status, QStringLiteral("status"));
     send(Purpose::WhoAmI, QStringLiteral("whoami"));
-    send(Purpose::Subscribe, QStringLiteral("subscribe"),
-         {{QStringLiteral("events"), QJsonArray{QStringLiteral("signed-in"), QStringLiteral("signed-out")}}});
+    send(Purpose::Subscribe, QStringLiteral("subscribe"), {{QStringLiteral("events"), QJsonArray::fromStringList(SubscribedEvents)}});
 }
 
 void SessionController::onConnectionError(AgentClient::Error error, const QString &message)
@@ -173,6 +314,12 @@ void SessionController::becomeUnavailable(Error error, const QString &name, cons
     m_signIn = {};
     m_failed = false;
     setIdentity({});
+    setApps({});
+    if (!m_consentRequests.isEmpty()) {
+        // Pending requests die with the connection: the agent answers the apps itself.
+        m_consentRequests.clear();
+        Q_EMIT consentRequestsChanged();
+    }
     Q_EMIT signInChanged();
     setError(error, name, message);
     setAgentState(AgentState::Unavailable);
@@ -199,11 +346,46 @@ void SessionController::onResponse(qint64 id, const QJsonObject &result)
     m_requests.erase(purpose);
 
     switch (what) {
-    case Purpose::Hello:
+    case Purpose::Hello: {
         m_agentVersion = jsonString(result, "version");
+        m_capabilities.clear();
+        for (const QJsonValue &capability : result.value(QLatin1String("capabilities")).toArray())
+            m_capabilities.append(capability.toString());
+        if (can("apps"))
+            send(Purpose::Apps, QStringLiteral("apps"));
+        // The identity may have arrived before the capabilities did.
+        requestAvatar();
         break;
-    case Purpose::Providers:
-        setProviders(result.value(QLatin1String("providers")).toArray());
+    }
+    case Purpose::Providers: {
+        const QString message = result.value(QLatin1String("message")).toString().left(1000);
+        const QString browser = result.value(QLatin1String("browser")).toString() == QLatin1String("embedded") ? QStringLiteral("embedded")
+                                                                                                                : QStringLiteral("system");
+        const bool changed = message != m_itMessage || browser != m_browserMode;
+        m_itMessage = message;
+        m_browserMode = browser;
+        if (!setProviders(result.value(QLatin1String("providers")).toArray()) && changed)
+            Q_EMIT providersChanged();
+        break;
+    }
+    case Purpose::Avatar: {
+        const QString type = jsonString(result, "content_type");
+        const QString data = jsonString(result, "data");
+        // Only pictures, and only the formats Qt reads here; anything else is no picture.
+        if (m_hasAvatar && (type == QLatin1String("image/png") || type == QLatin1String("image/jpeg")) && !data.isEmpty())
+            setAvatar(QStringLiteral("data:%1;base64,%2").arg(type, data));
+        else
+            setAvatar({});
+        break;
+    }
+    case Purpose::Apps:
+        setApps(result);
+        break;
+    case Purpose::RevokeApp:
+        // apps-changed follows from the agent; ask anyway for agents that announce nothing.
+        send(Purpose::Apps, QStringLiteral("apps"));
+        break;
+    case Purpose::Consent:
         break;
     case Purpose::Status: {
         // A sign-in that runs already (started by signetctl, another window, or this one before a
@@ -288,6 +470,18 @@ void SessionController::onErrorResponse(qint64 id, const QString &code, const QS
             Q_EMIT errorOccurred(m_error, m_errorMessage);
         }
         break;
+    case Purpose::Avatar:
+        setAvatar({});
+        break;
+    case Purpose::RevokeApp:
+        setNotice(message.isEmpty() ? tr("The app's access could not be withdrawn (%1).").arg(code) : message);
+        send(Purpose::Apps, QStringLiteral("apps"));
+        break;
+    case Purpose::Consent:
+        // Usually not_found: the request expired or was answered elsewhere; consent-resolved closes it.
+        qCInfo(lcUi).noquote() << "the agent did not take the consent answer:" << code;
+        break;
+    case Purpose::Apps:
     case Purpose::Providers:
     case Purpose::Status:
     case Purpose::Subscribe:
@@ -323,6 +517,36 @@ void SessionController::onEvent(const QString &event, const QJsonObject &data, q
         setNotice({});
         setIdentity(data.value(QLatin1String("identity")).toObject());
         updateState();
+    } else if (event == QLatin1String("renewed")) {
+        setIdentity(data.value(QLatin1String("identity")).toObject());
+        updateState();
+    } else if (event == QLatin1String("attention-needed")) {
+        const QJsonObject identity = data.value(QLatin1String("identity")).toObject();
+        if (!identity.isEmpty())
+            setIdentity(identity);
+        const QString message = jsonString(data, "message");
+        setAttention(message.isEmpty() ? tr("Your session could not be renewed. Sign in again to keep working.") : message, m_expiring);
+        updateState();
+    } else if (event == QLatin1String("expiring")) {
+        const QJsonObject identity = data.value(QLatin1String("identity")).toObject();
+        if (!identity.isEmpty())
+            setIdentity(identity);
+        setAttention(m_attention, true);
+    } else if (event == QLatin1String("policy-changed")) {
+        // The configuration was reloaded: providers, IT's message and the identity's roles may differ.
+        send(Purpose::Providers, QStringLiteral("providers"));
+        const QJsonObject identity = data.value(QLatin1String("identity")).toObject();
+        if (!identity.isEmpty())
+            setIdentity(identity);
+        if (can("apps"))
+            send(Purpose::Apps, QStringLiteral("apps"));
+        updateState();
+    } else if (event == QLatin1String("apps-changed")) {
+        setApps(data);
+    } else if (event == QLatin1String("consent-request")) {
+        addConsentRequest(data);
+    } else if (event == QLatin1String("consent-resolved")) {
+        removeConsentRequest(jsonString(data, "request"));
     } else if (event == QLatin1String("signed-out")) {
         const QString provider = jsonString(data, "provider");
         setIdentity({});
@@ -373,7 +597,7 @@ void SessionController::startSignIn(const QString &providerId, bool openBrowser,
     if (id <= 0)
         return;
     m_requests.insert(id, Purpose::SignIn);
-    m_signIn = {id, providerId, QString(), QString(), QString(), openBrowser};
+    m_signIn = {id, providerId, QString(), QString(), QString(), openBrowser, false};
     m_lastProvider = providerId;
     Q_EMIT signInChanged();
 }
@@ -434,12 +658,144 @@ void SessionController::openUrl()
         openInBrowser(m_signIn.url);
 }
 
+void SessionController::answerConsent(const QString &request, bool allow, bool remember)
+{
+    const bool known = std::any_of(m_consentRequests.cbegin(), m_consentRequests.cend(), [&request](const QVariant &entry) {
+        return entry.toMap().value(QStringLiteral("request")).toString() == request;
+    });
+    if (!known || m_agentState != AgentState::Ready)
+        return;
+    send(Purpose::Consent, QStringLiteral("consent"),
+         {{QStringLiteral("request"), request}, {QStringLiteral("allow"), allow}, {QStringLiteral("remember"), remember}});
+    // Closed at once; the agent's consent-resolved finds it gone.
+    removeConsentRequest(request);
+}
+
+void SessionController::revokeApp(const QString &appId)
+{
+    if (m_agentState != AgentState::Ready || appId.isEmpty())
+        return;
+    send(Purpose::RevokeApp, QStringLiteral("apps"), {{QStringLiteral("revoke"), appId}});
+}
+
+void SessionController::addConsentRequest(const QJsonObject &data)
+{
+    const QString request = jsonString(data, "request");
+    const QJsonObject app = data.value(QLatin1String("app")).toObject();
+    if (request.isEmpty() || app.isEmpty())
+        return;
+    removeConsentRequest(request); // a repeated announcement replaces the old one
+    QStringList scopes;
+    for (const QJsonValue &scope : data.value(QLatin1String("scopes")).toArray())
+        scopes.append(scope.toString());
+    const QString name = jsonString(app, "name");
+    const qint64 expiresIn = data.value(QLatin1String("expires_in")).toInteger(120);
+    m_consentRequests.append(QVariantMap{
+        {QStringLiteral("request"), request},
+        {QStringLiteral("appId"), jsonString(app, "id")},
+        {QStringLiteral("name"), name.isEmpty() ? jsonString(app, "id") : name},
+        {QStringLiteral("exe"), jsonString(app, "exe")},
+        {QStringLiteral("script"), jsonString(app, "script")},
+        {QStringLiteral("scopes"), scopes},
+        {QStringLiteral("expiresAt"), QDateTime::currentDateTimeUtc().addSecs(std::clamp<qint64>(expiresIn, 1, 3600))},
+    });
+    qCInfo(lcUi).noquote() << "an app asks for consent:" << jsonString(app, "id");
+    Q_EMIT consentRequestsChanged();
+    Q_EMIT consentRequested(request);
+}
+
+void SessionController::removeConsentRequest(const QString &request)
+{
+    const auto removed = std::remove_if(m_consentRequests.begin(), m_consentRequests.end(), [&request](const QVariant &entry) {
+        return entry.toMap().value(QStringLiteral("request")).toString() == request;
+    });
+    if (removed == m_consentRequests.end())
+        return;
+    m_consentRequests.erase(removed, m_consentRequests.end());
+    Q_EMIT consentRequestsChanged();
+}
+
+void SessionController::setApps(const QJsonObject &answer)
+{
+    QVariantList apps;
+    for (const QJsonValue &value : answer.value(QLatin1String("apps")).toArray()) {
+        const QJsonObject app = value.toObject();
+        if (!jsonString(app, "id").isEmpty())
+            apps.append(appFromJson(app));
+    }
+    const QString unknownApps = jsonString(answer, "unknown_apps");
+    if (apps == m_apps && unknownApps == m_unknownApps)
+        return;
+    m_apps = apps;
+    m_unknownApps = unknownApps;
+    Q_EMIT appsChanged();
+}
+
+void SessionController::setAttention(const QString &attention, bool expiring)
+{
+    if (attention == m_attention && expiring == m_expiring)
+        return;
+    m_attention = attention;
+    m_expiring = expiring;
+    Q_EMIT attentionChanged();
+}
+
+void SessionController::setAvatar(const QString &url)
+{
+    if (url == m_avatarUrl)
+        return;
+    m_avatarUrl = url;
+    Q_EMIT avatarChanged();
+}
+
+void SessionController::requestAvatar()
+{
+    if (m_hasAvatar && can("avatar") && m_agentState != AgentState::Unavailable)
+        send(Purpose::Avatar, QStringLiteral("avatar"));
+}
+
+bool SessionController::providerAllowsEmbedded(const QString &providerId) const
+{
+    for (const QVariant &provider : m_providers) {
+        const QVariantMap map = provider.toMap();
+        if (map.value(QStringLiteral("id")).toString() == providerId)
+            return map.value(QStringLiteral("embedded")).toBool();
+    }
+    return false;
+}
+
+QString SessionController::webviewProgram()
+{
+    const QString overridden = qEnvironmentVariable("SIGNET_WEBVIEW");
+    const QFileInfo program(overridden.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("signet-webview")) : overridden);
+    return program.isExecutable() ? program.absoluteFilePath() : QString();
+}
+
 void SessionController::openInBrowser(const QString &url)
 {
     // The agent is trusted, but a browser is only ever pointed at a web address.
     const QUrl parsed(url, QUrl::StrictMode);
     if (!parsed.isValid() || (parsed.scheme() != QLatin1String("https") && parsed.scheme() != QLatin1String("http"))) {
         qCWarning(lcUi) << "not opening an authorization address that is not http(s)";
+        return;
+    }
+    // Kiosks (policy browser = embedded): the window's own browser, a separate program so that
+    // Chromium is only loaded for this. Never for Google, which refuses embedded browsers.
+    if (m_browserMode == QLatin1String("embedded") && providerAllowsEmbedded(m_signIn.provider)) {
+        const QString webview = webviewProgram();
+        if (!webview.isEmpty() && QProcess::startDetached(webview, {parsed.toString(QUrl::FullyEncoded)})) {
+            qCInfo(lcUi) << "showing the sign-in page in signet-webview";
+            m_signIn.embedded = true;
+            Q_EMIT signInChanged();
+            return;
+        }
+        qCInfo(lcUi) << "signet-webview is not installed; using the system browser";
+    }
+    // A command of the environment's choosing (tests drive a real browser this way).
+    const QString opener = qEnvironmentVariable("SIGNET_URL_OPENER");
+    if (!opener.isEmpty()) {
+        if (!QProcess::startDetached(opener, {parsed.toString(QUrl::FullyEncoded)}))
+            setNotice(tr("No browser could be opened. Copy the address below into your browser."));
         return;
     }
     if (!QDesktopServices::openUrl(parsed))
@@ -456,7 +812,14 @@ void SessionController::setIdentity(const QJsonObject &identity)
         const QJsonValue expiresIn = identity.value(QLatin1String("expires_in"));
         if (!expiresAt.isValid() && expiresIn.isDouble())
             expiresAt = QDateTime::currentDateTimeUtc().addSecs(expiresIn.toInteger());
+        QStringList roles;
+        for (const QJsonValue &role : identity.value(QLatin1String("roles")).toArray())
+            roles.append(role.toString());
         map = {
+            {QStringLiteral("roles"), roles},
+            {QStringLiteral("rolesComplete"), identity.value(QLatin1String("roles_complete")).toBool(true)},
+            {QStringLiteral("account"), jsonString(identity, "account")},
+            {QStringLiteral("username"), jsonString(identity, "username")},
             {QStringLiteral("provider"), provider},
             {QStringLiteral("providerName"), providerName(provider)},
             {QStringLiteral("issuer"), jsonString(identity, "issuer")},
@@ -469,9 +832,26 @@ void SessionController::setIdentity(const QJsonObject &identity)
             {QStringLiteral("expiresAt"), expiresAt},
         };
     }
+    // Who it is (not how long for): a different person gets a fresh picture and no old warnings.
+    const auto whoOf = [](const QVariantMap &of) {
+        return QStringList{of.value(QStringLiteral("provider")).toString(), of.value(QStringLiteral("account")).toString(),
+                           of.value(QStringLiteral("subject")).toString()}
+            .join(QLatin1Char('/'));
+    };
+    const QString previousAccount = whoOf(m_identity);
+    const QString account = whoOf(map);
     if (map != m_identity) {
         m_identity = map;
         Q_EMIT identityChanged();
+    }
+    // The identity's own attention member (renewal failed) is the truth after every update.
+    // "expiring" lasts until the session is renewed (a later end) or replaced.
+    setAttention(jsonString(identity, "attention"), !identity.isEmpty() && m_expiring && previousAccount == account && expiresAt <= m_expiresAt);
+    const bool hasAvatar = identity.value(QLatin1String("has_avatar")).toBool(false);
+    if (identity.isEmpty() || account != previousAccount || hasAvatar != m_hasAvatar) {
+        m_hasAvatar = hasAvatar;
+        setAvatar({});
+        requestAvatar();
     }
     m_expiresAt = expiresAt;
     const int left = expiresAt.isValid() ? int(std::max<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(expiresAt))) : -1;
@@ -485,7 +865,7 @@ void SessionController::setIdentity(const QJsonObject &identity)
     }
 }
 
-void SessionController::setProviders(const QJsonArray &providers)
+bool SessionController::setProviders(const QJsonArray &providers)
 {
     QVariantList list;
     for (const QJsonValue &value : providers) {
@@ -494,6 +874,7 @@ void SessionController::setProviders(const QJsonArray &providers)
         if (id.isEmpty())
             continue;
         const QString displayName = jsonString(provider, "display_name");
+        const QString buttonText = jsonString(provider, "button_text");
         list.append(QVariantMap{
             {QStringLiteral("id"), id},
             {QStringLiteral("displayName"), displayName.isEmpty() ? id : displayName},
@@ -501,10 +882,16 @@ void SessionController::setProviders(const QJsonArray &providers)
             {QStringLiteral("available"), provider.value(QLatin1String("available")).toBool(true)},
             {QStringLiteral("problem"), jsonString(provider, "problem")},
             {QStringLiteral("deviceFlow"), provider.value(QLatin1String("device_flow")).toBool(false)},
+            {QStringLiteral("buttonText"), buttonText.isEmpty() ? tr("Sign in with %1").arg(displayName.isEmpty() ? id : displayName) : buttonText},
+            {QStringLiteral("logo"), logoUrl(provider)},
+            {QStringLiteral("backgroundColor"), color(provider, "background_color")},
+            {QStringLiteral("textColor"), color(provider, "text_color")},
+            // Google refuses sign-ins in embedded browsers (and RFC 8252 advises against them).
+            {QStringLiteral("embedded"), jsonString(provider, "type") != QLatin1String("google")},
         });
     }
     if (list == m_providers)
-        return;
+        return false;
     m_providers = list;
     Q_EMIT providersChanged();
     if (m_signIn.active())
@@ -513,6 +900,7 @@ void SessionController::setProviders(const QJsonArray &providers)
         m_identity.insert(QStringLiteral("providerName"), providerName(m_identity.value(QStringLiteral("provider")).toString()));
         Q_EMIT identityChanged();
     }
+    return true;
 }
 
 void SessionController::setAgentState(AgentState state)

@@ -12,10 +12,14 @@ packages=(
   # QML modules the window loads (listed one by one: -controls does not pull in the others)
   qml6-module-qtqml qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtqml-workerscript qml6-module-qttest qml6-module-qt-labs-platform
+  # the embedded sign-in page for kiosks (signet-webview; optional, SIGNET_BUILD_WEBVIEW)
+  qt6-webengine-dev qml6-module-qtwebengine
   # keychain at run time (libqt6keychain1 loads libsecret without depending on it)
   libsecret-1-0 gnome-keyring libsecret-tools dbus
   # tests: a headless X server, a real browser for end-to-end sign-in, clang for the fuzzers
   xvfb xauth chromium clang libclang-rt-14-dev
+  # the window's end-to-end test presses keys on its Xvfb display
+  xdotool
   # python3: the documented companion app; python3-gi: the stand-in KWallet daemon (tests/standins/fakekwallet.py)
   python3 python3-gi gir1.2-glib-2.0
   # packages: building and checking them (scripts/test-packages.sh), socket activation (systemd-socket-activate)

@@ -297,7 +297,9 @@ QJsonObject Agent::providers()
                                 {QStringLiteral("text_color"), provider.textColor},
                                 {QStringLiteral("device_flow"), provider.allowDeviceFlow}});
     }
-    return {{QStringLiteral("providers"), list}};
+    return {{QStringLiteral("providers"), list},
+            {QStringLiteral("browser"), m_config.embeddedBrowser ? QStringLiteral("embedded") : QStringLiteral("system")},
+            {QStringLiteral("message"), m_config.signInMessage.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(m_config.signInMessage)}};
 }
 
 void Agent::signIn(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params)

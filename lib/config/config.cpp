@@ -111,6 +111,8 @@ const QList<KeySpec> &generalKeys()
     static const QList<KeySpec> keys = {
         {QStringLiteral("session_age"), QStringLiteral("seconds a sign-in stays valid")},
         {QStringLiteral("renew"), QStringLiteral("silent or off: renew the session with the refresh token")},
+        {QStringLiteral("browser"), QStringLiteral("system or embedded: where the window shows the sign-in page")},
+        {QStringLiteral("signin_message"), QStringLiteral("IT's message on the window's sign-in screen")},
         {QStringLiteral("require_keychain"), QStringLiteral("refuse sign-ins when no keychain can hold the tokens")},
         {QStringLiteral("max_session_age"), QStringLiteral("seconds after which an interactive sign-in is required")},
         {QStringLiteral("state_timeout"), QStringLiteral("seconds to finish a sign-in in the browser")},
@@ -940,6 +942,17 @@ Config ConfigLoader::load(const ConfigSources &sources)
             config.renewSilently = *renew == QLatin1String("silent");
         else
             reader.error(QStringLiteral("renew"), QStringLiteral("'%1' is not silent or off").arg(renew->left(40)));
+    }
+    if (const auto browser = reader.string(QStringLiteral("browser"))) {
+        if (*browser == QLatin1String("system") || *browser == QLatin1String("embedded"))
+            config.embeddedBrowser = *browser == QLatin1String("embedded");
+        else
+            reader.error(QStringLiteral("browser"), QStringLiteral("'%1' is not system or embedded").arg(browser->left(40)));
+    }
+    if (const auto message = reader.string(QStringLiteral("signin_message"))) {
+        if (message->size() > 500)
+            reader.warning(QStringLiteral("signin_message"), QStringLiteral("is longer than 500 characters; the rest is not shown"));
+        config.signInMessage = message->left(500);
     }
     config.stateTimeout = reader.duration(QStringLiteral("state_timeout"), 1s, 1h).value_or(config.stateTimeout);
     config.httpTimeout = reader.duration(QStringLiteral("http_timeout"), 1s, 300s).value_or(config.httpTimeout);

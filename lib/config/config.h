@@ -151,6 +151,10 @@ struct Config {
     bool renewSilently = true;
     // Without a usable keychain, refuse sign-ins (true) or keep the session in memory only (false).
     bool requireKeychain = true;
+    // Where the window shows the provider's sign-in page: the system browser (false), or, for
+    // kiosks, its own embedded one (signet-webview; never for Google). RFC 8252 prefers the former.
+    bool embeddedBrowser = false;
+    QString signInMessage; // IT's message on the window's sign-in screen; empty for none
     std::chrono::seconds maxSessionAge{8 * 3600};
     std::chrono::seconds stateTimeout{600};
     std::chrono::seconds httpTimeout{10};

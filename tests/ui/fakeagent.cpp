@@ -94,9 +94,42 @@ void FakeAgent::answer(const Request &request)
     QLocalSocket *to = request.connection;
     if (request.method == QLatin1String("hello")) {
         sendResult(request.id, {{QStringLiteral("protocol"), 1}, {QStringLiteral("agent"), QStringLiteral("signet-agent")},
-                                {QStringLiteral("version"), QStringLiteral("0.0.0-fake")}}, to);
+                                {QStringLiteral("version"), QStringLiteral("0.0.0-fake")}, {QStringLiteral("capabilities"), capabilities}}, to);
     } else if (request.method == QLatin1String("providers")) {
-        sendResult(request.id, {{QStringLiteral("providers"), providers}}, to);
+        QJsonObject answer = providersExtra;
+        answer.insert(QStringLiteral("providers"), providers);
+        sendResult(request.id, answer, to);
+    } else if (request.method == QLatin1String("avatar")) {
+        if (identity.isEmpty())
+            sendError(request.id, QStringLiteral("not_signed_in"), QStringLiteral("Nobody is signed in."), to);
+        else if (avatar.isEmpty())
+            sendResult(request.id, {{QStringLiteral("content_type"), QJsonValue::Null}, {QStringLiteral("data"), QJsonValue::Null}}, to);
+        else
+            sendResult(request.id, avatar, to);
+    } else if (request.method == QLatin1String("apps")) {
+        const QString revoke = request.params.value(QLatin1String("revoke")).toString();
+        if (revoke.isEmpty()) {
+            sendResult(request.id, apps, to);
+            return;
+        }
+        QJsonArray list = apps.value(QLatin1String("apps")).toArray();
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QJsonObject app = list.at(i).toObject();
+            if (app.value(QLatin1String("id")).toString() != revoke)
+                continue;
+            if (!app.value(QLatin1String("revocable")).toBool()) {
+                sendError(request.id, QStringLiteral("not_permitted"), QStringLiteral("This grant comes from IT policy."), to);
+                return;
+            }
+            list.removeAt(i);
+            apps.insert(QStringLiteral("apps"), list);
+            sendEvent(QStringLiteral("apps-changed"), apps, QJsonValue::Undefined, to);
+            sendResult(request.id, {{QStringLiteral("revoked"), true}}, to);
+            return;
+        }
+        sendError(request.id, QStringLiteral("not_found"), QStringLiteral("No such app."), to);
+    } else if (request.method == QLatin1String("consent")) {
+        sendResult(request.id, {{QStringLiteral("decision"), request.params.value(QLatin1String("allow")).toBool() ? QStringLiteral("allowed") : QStringLiteral("denied")}}, to);
     } else if (request.method == QLatin1String("status")) {
         const bool signedIn = !identity.isEmpty();
         sendResult(request.id, {{QStringLiteral("state"), signedIn ? QStringLiteral("signed_in") : runningSignIn.isEmpty() ? QStringLiteral("signed_out") : QStringLiteral("signing_in")},
@@ -187,4 +220,10 @@ QJsonObject FakeAgent::identityFor(const QString &provider, const QString &name,
             {QStringLiteral("signed_in_at"), now.toString(Qt::ISODate)},
             {QStringLiteral("expires_at"), now.addSecs(expiresIn).toString(Qt::ISODate)},
             {QStringLiteral("expires_in"), expiresIn}};
+}
+
+QString FakeAgent::freshSocketPath()
+{
+    static int counter = 0;
+    return QDir(qEnvironmentVariable("XDG_RUNTIME_DIR")).filePath(QStringLiteral("fake-agent-%1.sock").arg(++counter));
 }

@@ -43,6 +43,8 @@ private:
 class FakeAgent : public QObject
 {
     Q_OBJECT
+    // For Qt Quick Tests (tests/ui/qml), which create it as Signet.Test/FakeAgent.
+    Q_PROPERTY(bool autoRespond MEMBER autoRespond)
 public:
     struct Request
     {
@@ -55,7 +57,7 @@ public:
     explicit FakeAgent(QObject *parent = nullptr);
     ~FakeAgent() override;
 
-    bool listen(const QString &socketPath);
+    Q_INVOKABLE bool listen(const QString &socketPath);
     // Stops listening (removing the socket file) and drops every connection, like an agent that exits.
     void close();
     QString socketPath() const { return m_socketPath; }
@@ -74,11 +76,34 @@ public:
     QList<Request> requests;
     // The last request with this method, or a request with an undefined id.
     Request lastRequest(const QString &method) const;
-    int count(const QString &method) const;
+    Q_INVOKABLE int count(const QString &method) const;
+
+    // The same for QML: JSON as JavaScript values.
+    // A fresh socket path in $XDG_RUNTIME_DIR (which the test's main made private).
+    Q_INVOKABLE static QString freshSocketPath();
+    Q_INVOKABLE void setProviders(const QVariantList &list) { providers = QJsonArray::fromVariantList(list); }
+    Q_INVOKABLE void setProvidersExtra(const QVariantMap &extra) { providersExtra = QJsonObject::fromVariantMap(extra); }
+    Q_INVOKABLE QVariant lastRequestId(const QString &method) const { return lastRequest(method).id.toVariant(); }
+    Q_INVOKABLE QVariantMap lastRequestParams(const QString &method) const { return lastRequest(method).params.toVariantMap(); }
+    Q_INVOKABLE void replyError(const QVariant &id, const QString &code, const QString &message)
+    {
+        sendError(QJsonValue::fromVariant(id), code, message);
+    }
+    Q_INVOKABLE void replyResult(const QVariant &id, const QVariantMap &result) { sendResult(QJsonValue::fromVariant(id), QJsonObject::fromVariantMap(result)); }
+    Q_INVOKABLE void emitEvent(const QString &event, const QVariantMap &data) { sendEvent(event, QJsonObject::fromVariantMap(data)); }
 
     // Standard answers (autoRespond): providers, status.signin and whoami.
     bool autoRespond = false;
+    // hello's capabilities: today's agent's by default; add "apps", "consent" for the grant protocol.
+    QJsonArray capabilities = {QStringLiteral("status"), QStringLiteral("providers"), QStringLiteral("signin"), QStringLiteral("cancel"),
+                               QStringLiteral("whoami"), QStringLiteral("signout"), QStringLiteral("subscribe"), QStringLiteral("avatar"),
+                               QStringLiteral("token")};
     QJsonArray providers;
+    QJsonObject providersExtra; // more members of the providers answer ("message", "browser")
+    QJsonObject avatar;         // the avatar answer; empty: both null
+    // The apps answer: {"apps": [...], "unknown_apps": ..., "whoami": ...}. A revoke removes the app
+    // from it (not_found / not_permitted as the protocol says) and announces apps-changed.
+    QJsonObject apps;
     QJsonObject identity;   // empty: not signed in
     QJsonObject runningSignIn; // status "signin"; empty: null
     // Called for every request before the standard answers; return true when it answered.

@@ -22,7 +22,9 @@ private Q_SLOTS:
     void version();
     void help();
     void unexpectedArgument();
+    void loadsEveryPageWithoutQmlWarnings_data();
     void loadsEveryPageWithoutQmlWarnings();
+    void secondLaunchRaisesTheFirst();
 
 private:
     // A clean environment: offscreen, and every XDG directory in a temporary one.
@@ -90,8 +92,18 @@ void tst_SignetApp::unexpectedArgument()
     QVERIFY(signet.readAllStandardError().contains("surprise"));
 }
 
+void tst_SignetApp::loadsEveryPageWithoutQmlWarnings_data()
+{
+    QTest::addColumn<QString>("scale");
+    QTest::addColumn<QString>("locale");
+    QTest::newRow("100 %, English") << QStringLiteral("1") << QStringLiteral("C.UTF-8");
+    QTest::newRow("200 %, German") << QStringLiteral("2") << QStringLiteral("de_DE.UTF-8");
+}
+
 void tst_SignetApp::loadsEveryPageWithoutQmlWarnings()
 {
+    QFETCH(QString, scale);
+    QFETCH(QString, locale);
     QTemporaryDir runtime;
     QVERIFY(runtime.isValid());
     FakeAgent agent;
@@ -103,7 +115,10 @@ void tst_SignetApp::loadsEveryPageWithoutQmlWarnings()
     QVERIFY(agent.listen(runtime.filePath(QStringLiteral("agent.sock"))));
 
     QProcess signet;
-    signet.setProcessEnvironment(environment(m_home.path()));
+    QProcessEnvironment env = environment(m_home.path());
+    env.insert(QStringLiteral("QT_SCALE_FACTOR"), scale);
+    env.insert(QStringLiteral("LC_ALL"), locale);
+    signet.setProcessEnvironment(env);
     signet.start(QStringLiteral(SIGNET_BINARY), {QStringLiteral("--socket"), agent.socketPath(), QStringLiteral("--no-browser")});
     QVERIFY(signet.waitForStarted(10000));
 
@@ -142,6 +157,46 @@ void tst_SignetApp::loadsEveryPageWithoutQmlWarnings()
         if (!line.startsWith(QLatin1String("signet.")))
             qInfo().noquote() << "signet said:" << line;
     }
+}
+
+// One window per user: a second `signet` asks the first to come to the front and exits at once.
+void tst_SignetApp::secondLaunchRaisesTheFirst()
+{
+    QTemporaryDir runtime;
+    QVERIFY(runtime.isValid());
+    FakeAgent agent;
+    agent.autoRespond = true;
+    agent.providers = {FakeAgent::provider(QStringLiteral("demo"), QStringLiteral("Demo identity provider"))};
+    QVERIFY(agent.listen(runtime.filePath(QStringLiteral("agent.sock"))));
+    const QStringList arguments{QStringLiteral("--socket"), agent.socketPath(), QStringLiteral("--no-browser")};
+
+    QProcess first;
+    first.setProcessEnvironment(environment(m_home.path()));
+    first.start(QStringLiteral(SIGNET_BINARY), arguments);
+    QVERIFY(first.waitForStarted(10000));
+    QTRY_COMPARE_WITH_TIMEOUT(agent.count(QStringLiteral("subscribe")), 1, 15000);
+
+    QProcess second;
+    second.setProcessEnvironment(environment(m_home.path()));
+    second.start(QStringLiteral(SIGNET_BINARY), arguments);
+    QVERIFY(second.waitForFinished(15000));
+    QCOMPARE(second.exitCode(), 0);
+    QVERIFY2(second.readAllStandardError().contains("brought to the front"), "the second launch did not find the first");
+    QCOMPARE(agent.count(QStringLiteral("hello")), 1); // the second never connected to the agent
+    QByteArray firstSaid;
+    QTRY_VERIFY2_WITH_TIMEOUT((firstSaid += first.readAllStandardError()).contains("come to the front"), firstSaid.constData(), 5000);
+    QCOMPARE(first.state(), QProcess::Running);
+
+    // --new-instance opens another window anyway (tests, debugging).
+    QProcess third;
+    third.setProcessEnvironment(environment(m_home.path()));
+    third.start(QStringLiteral(SIGNET_BINARY), arguments + QStringList{QStringLiteral("--new-instance")});
+    QVERIFY(third.waitForStarted(10000));
+    QTRY_COMPARE_WITH_TIMEOUT(agent.count(QStringLiteral("hello")), 2, 15000);
+    third.terminate();
+    first.terminate();
+    QVERIFY(third.waitForFinished(10000));
+    QVERIFY(first.waitForFinished(10000));
 }
 
 SIGNET_TEST_GUILESS_MAIN(tst_SignetApp)

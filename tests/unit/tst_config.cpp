@@ -85,6 +85,22 @@ private Q_SLOTS:
         QCOMPARE(config.providers.first().httpTimeout, 20s); // inherited
     }
 
+    // How the window shows sign-in pages, and IT's message on its sign-in screen (the `providers` answer).
+    void browserAndSignInMessage()
+    {
+        const Config defaults = loadUser(goodProvider());
+        QVERIFY(!defaults.embeddedBrowser);
+        QVERIFY(defaults.signInMessage.isEmpty());
+        const Config kiosk = loadUser("browser = embedded\nsignin_message = \"Use your @example.com account, or call 555-0100.\"\n" + goodProvider());
+        QCOMPARE(errorsOf(kiosk), QString());
+        QVERIFY(kiosk.embeddedBrowser);
+        QCOMPARE(kiosk.signInMessage, QStringLiteral("Use your @example.com account, or call 555-0100."));
+        QVERIFY(!loadUser("browser = system\n" + goodProvider()).embeddedBrowser);
+        const Config tooLong = loadUser("signin_message = " + QByteArray(600, 'x') + "\n" + goodProvider());
+        QCOMPARE(tooLong.signInMessage.size(), 500);
+        QCOMPARE(errorsOf(tooLong), QString()); // a warning only
+    }
+
     void problems_data()
     {
         QTest::addColumn<QByteArray>("content");
@@ -94,6 +110,7 @@ private Q_SLOTS:
 
         QTest::newRow("duration not a number") << QByteArray("session_age = soon\n" + goodProvider()) << true << true << QStringLiteral("[general] session_age: 'soon' is not a duration");
         QTest::newRow("duration out of range") << QByteArray("state_timeout = 2h\n" + goodProvider()) << true << true << QStringLiteral("state_timeout: 7200 seconds is out of range");
+        QTest::newRow("browser not a mode") << QByteArray("browser = chromium\n" + goodProvider()) << true << true << QStringLiteral("[general] browser: 'chromium' is not system or embedded");
         QTest::newRow("negative duration") << QByteArray("http_timeout = -5\n" + goodProvider()) << true << true << QStringLiteral("http_timeout: '-5' is not a duration");
         QTest::newRow("syntax error with line") << QByteArray("[general]\nthis is not ini\n" + goodProvider()) << true << true << QStringLiteral(".conf:2: cannot read this line");
         QTest::newRow("missing type") << QByteArray("[provider.demo]\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("[provider.demo] type: is missing; set type = oidc");

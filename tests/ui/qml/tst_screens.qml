@@ -1,0 +1,111 @@
+import QtQuick
+import QtQuick.Controls
+import QtTest
+import Signet.App
+import Signet.Test
+
+// Whole screens against the fake agent: the sign-in screen builds its buttons from the agent's
+// providers, a click starts a sign-in, and a refusal is rendered on the failure screen.
+Item {
+    id: root
+    width: 460
+    height: 600
+
+    Component {
+        id: agentComponent
+        FakeAgent {
+            autoRespond: true
+        }
+    }
+    Component {
+        id: controllerComponent
+        SessionController {
+            openBrowser: false
+        }
+    }
+    Component {
+        id: signInComponent
+        SignInPage {
+            width: 400
+        }
+    }
+    Component {
+        id: failureComponent
+        FailurePage {
+            width: 400
+        }
+    }
+
+    TestCase {
+        name: "Screens"
+        when: windowShown
+
+        function connectedController(providers, extra) {
+            const agent = createTemporaryObject(agentComponent, root);
+            agent.setProviders(providers);
+            agent.setProvidersExtra(extra || {});
+            const path = agent.freshSocketPath();
+            verify(agent.listen(path));
+            const controller = createTemporaryObject(controllerComponent, root, {socketPath: path});
+            tryCompare(controller, "agentState", SessionController.Ready);
+            return {agent: agent, controller: controller};
+        }
+
+        // Temporary objects go in the order they were made: the pages before their controller.
+        function closeBeforeTheController(pages) {
+            for (const page of pages)
+                page.destroy();
+            wait(0);
+        }
+
+        function provider(id, name, extra) {
+            return Object.assign({id: id, type: "oidc", display_name: name, available: true, problem: null}, extra || {});
+        }
+
+        function test_buttonsFromTheProviders() {
+            const world = connectedController([
+                provider("entra", "Microsoft", {logo: "microsoft", button_text: "Sign in with your work account", background_color: "#2f2f2f", text_color: "#ffffff"}),
+                provider("broken", "Broken", {available: false, problem: "issuer is missing"}),
+                provider("demo", "Demo"),
+            ], {message: "Use your @example.com account."});
+            const page = createTemporaryObject(signInComponent, root, {controller: world.controller});
+            const entra = findChild(page, "provider-entra");
+            const broken = findChild(page, "provider-broken");
+            const demo = findChild(page, "provider-demo");
+            verify(entra && broken && demo);
+            compare(entra.text, "Sign in with your work account");
+            compare(demo.text, "Sign in with Demo");
+            verify(!broken.enabled);
+            verify(entra.y < broken.y || entra.parent.y < broken.parent.y); // configured order
+            verify(findChild(page, "itMessage").visible);
+
+            mouseClick(demo);
+            tryVerify(() => world.agent.count("signin") === 1);
+            closeBeforeTheController([page]);
+        }
+
+        function test_signInThenRefusal() {
+            const world = connectedController([provider("demo", "Demo")]);
+            const page = createTemporaryObject(signInComponent, root, {controller: world.controller});
+            mouseClick(findChild(page, "provider-demo"));
+            tryVerify(() => world.agent.count("signin") === 1);
+            compare(world.agent.lastRequestParams("signin").provider, "demo");
+            compare(world.controller.state, SessionController.SigningIn);
+            verify(!findChild(page, "provider-demo").enabled); // no second sign-in while one runs
+
+            world.agent.replyError(world.agent.lastRequestId("signin"), "policy_refused",
+                                   "bob@gmail.com is not in the allowed domains. Ask the service desk: https://help.example.com");
+            tryCompare(world.controller, "state", SessionController.Failed);
+            const failure = createTemporaryObject(failureComponent, root, {controller: world.controller});
+            compare(findChild(failure, "errorSummary").text, "Your organisation does not allow this account to sign in here.");
+            verify(findChild(failure, "errorAdvice").text.indexOf("work account") >= 0);
+            verify(findChild(failure, "errorMessage").text.indexOf("https://help.example.com") >= 0);
+
+            // Back, and the buttons are usable again.
+            mouseClick(findChild(failure, "backButton"));
+            tryCompare(world.controller, "state", SessionController.SignedOut);
+            verify(findChild(page, "provider-demo").enabled);
+            closeBeforeTheController([page, failure]);
+        }
+    }
+}
