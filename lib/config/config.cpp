@@ -823,7 +823,7 @@ std::optional<AppGrantConfig> readApp(const QString &id, const RawGroup &values,
     const auto exe = absoluteFile(QStringLiteral("exe"));
     if (!exe) {
         if (!reader.has(QStringLiteral("exe")))
-            reader.error(QStringLiteral("exe"), QStringLiteral("is missing; name the app's executable by its absolute path"));
+            reader.error(QStringLiteral("exe"), QStringLiteral("is missing; name the app's executable by its absolute path"), app.file);
         return std::nullopt;
     }
     app.exe = *exe;
@@ -831,7 +831,7 @@ std::optional<AppGrantConfig> readApp(const QString &id, const RawGroup &values,
     // An interpreter is not an identity: any script could run in it. Missing files are not an
     // error here (the app may be installed later); the grant simply matches nothing until then.
     if (Caller::isInterpreter(app.exe) && app.script.isEmpty() && !reader.has(QStringLiteral("script"))) {
-        reader.error(QStringLiteral("script"), QStringLiteral("is missing: %1 is an interpreter, which any script can run in; name the script too").arg(app.exe));
+        reader.error(QStringLiteral("script"), QStringLiteral("is missing: %1 is an interpreter, which any script can run in; name the script too").arg(app.exe), app.file);
         return std::nullopt;
     }
     if (!app.script.isEmpty() && !Caller::isInterpreter(app.exe))

@@ -113,6 +113,17 @@ private Q_SLOTS:
         QTest::newRow("browser not a mode") << QByteArray("browser = chromium\n" + goodProvider()) << true << true << QStringLiteral("[general] browser: 'chromium' is not system or embedded");
         QTest::newRow("negative duration") << QByteArray("http_timeout = -5\n" + goodProvider()) << true << true << QStringLiteral("http_timeout: '-5' is not a duration");
         QTest::newRow("syntax error with line") << QByteArray("[general]\nthis is not ini\n" + goodProvider()) << true << true << QStringLiteral(".conf:2: cannot read this line");
+        // Companion-app grants: a broken one fails closed (sign-in refused until fixed), like every general key.
+        QTest::newRow("app without exe") << QByteArray("[app.x]\nname = X\n" + goodProvider()) << true << true << QStringLiteral("[app.x] exe: is missing; name the app's executable");
+        QTest::newRow("app with a relative exe") << QByteArray("[app.x]\nexe = bin/x\n" + goodProvider()) << true << true << QStringLiteral("[app.x] exe: 'bin/x' is not an absolute path");
+        QTest::newRow("interpreter without script") << QByteArray("[app.x]\nexe = /usr/bin/python3\n" + goodProvider()) << true << true << QStringLiteral("[app.x] script: is missing: /usr/bin/python3 is an interpreter");
+        QTest::newRow("app access not allow or deny") << QByteArray("[app.x]\nexe = /usr/bin/x\naccess = maybe\n" + goodProvider()) << true << true << QStringLiteral("[app.x] access: 'maybe' is not allow or deny");
+        QTest::newRow("app with empty scopes") << QByteArray("[app.x]\nexe = /usr/bin/x\nscopes = \"\"\n" + goodProvider()) << true << true << QStringLiteral("[app.x] scopes: is empty");
+        QTest::newRow("app id with a space") << QByteArray("[app.a b]\nexe = /usr/bin/x\n" + goodProvider()) << true << true << QStringLiteral("is not an app id");
+        QTest::newRow("script for a non-interpreter warns") << QByteArray("[app.x]\nexe = /usr/bin/x\nscript = /opt/x.py\n" + goodProvider()) << false << true << QStringLiteral("[app.x] script: is ignored: /usr/bin/x is not a known interpreter");
+        QTest::newRow("unknown app key warns") << QByteArray("[app.x]\nexe = /usr/bin/x\npath = /x\n" + goodProvider()) << false << true << QStringLiteral("[app.x] path: unknown key, ignored; known keys are exe, script");
+        QTest::newRow("unknown_apps not a mode") << QByteArray("unknown_apps = ask\n" + goodProvider()) << true << true << QStringLiteral("[general] unknown_apps: 'ask' is not prompt, deny or allow");
+        QTest::newRow("whoami not a mode") << QByteArray("whoami = some\n" + goodProvider()) << true << true << QStringLiteral("[general] whoami: 'some' is not any or granted");
         QTest::newRow("missing type") << QByteArray("[provider.demo]\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("[provider.demo] type: is missing; set type = oidc");
         QTest::newRow("unknown type") << QByteArray("[provider.demo]\ntype = saml\nissuer = https://idp.example.com\nclient_id = x\n") << false << false << QStringLiteral("unknown provider type 'saml'");
         QTest::newRow("github with issuer") << QByteArray("[provider.demo]\ntype = github\nissuer = https://idp.example.com\nclient_id = x\nclient_secret = s\n") << false << false << QStringLiteral("issuer: is not used for type = github");
@@ -349,6 +360,49 @@ private Q_SLOTS:
         const Config config = ConfigLoader::load(sources);
         QVERIFY(config.hasGeneralErrors());
         QVERIFY(config.problems.first().message.contains(QStringLiteral("is a directory")));
+    }
+
+    void appGrants()
+    {
+        const Config config = loadUser("unknown_apps = deny\nwhoami = granted\n" + goodProvider()
+                                       + "[app.sync]\nexe = /usr/bin/python3\nscript = /opt/acme/../acme/sync.py\nscopes = openid, Mail.Read\n"
+                                         "[app.ctl]\nname = \"The CLI\"\nexe = /usr/bin/signetctl\naccess = deny\n");
+        QCOMPARE(errorsOf(config), QString());
+        QCOMPARE(config.unknownApps, UnknownApps::Deny);
+        QVERIFY(config.whoamiNeedsGrant);
+        QCOMPARE(config.apps.size(), 2);
+        const AppGrantConfig &ctl = config.apps.at(0); // sorted by id
+        QCOMPARE(ctl.id, QStringLiteral("ctl"));
+        QCOMPARE(ctl.name, QStringLiteral("The CLI"));
+        QCOMPARE(ctl.scopes, QStringList{QStringLiteral("*")});
+        QVERIFY(!ctl.allow);
+        const AppGrantConfig &sync = config.apps.at(1);
+        QCOMPARE(sync.name, QStringLiteral("sync"));
+        QCOMPARE(sync.script, QStringLiteral("/opt/acme/sync.py"));
+        QCOMPARE(sync.scopes, (QStringList{QStringLiteral("openid"), QStringLiteral("Mail.Read")}));
+        QVERIFY(sync.allow);
+        // The defaults: prompt for unknown apps, whoami for any.
+        const Config plain = loadUser(goodProvider());
+        QCOMPARE(plain.unknownApps, UnknownApps::Prompt);
+        QVERIFY(!plain.whoamiNeedsGrant);
+        QVERIFY(plain.apps.isEmpty());
+    }
+
+    // "apps" in locked: the user's file can neither add nor change an app grant.
+    void appsLocked()
+    {
+        ConfigSources sources;
+        sources.systemFiles = {write(QStringLiteral("system-%1.conf").arg(++m_files),
+                                     "[general]\nlocked = apps\n[app.vpn]\nexe = /opt/vpn/client\naccess = deny\n" + goodProvider())};
+        sources.userFile = write(QStringLiteral("user-%1.conf").arg(++m_files), "[app.vpn]\naccess = allow\n[app.mine]\nexe = /home/me/bin/tool\n");
+        const Config config = ConfigLoader::load(sources);
+        QCOMPARE(config.apps.size(), 1);
+        QCOMPARE(config.apps.first().id, QStringLiteral("vpn"));
+        QVERIFY(!config.apps.first().allow);
+        QStringList warnings;
+        for (const auto &p : config.allProblems())
+            warnings << p.toString();
+        QVERIFY2(warnings.filter(QStringLiteral("[app.mine] exe: is locked")).size() == 1, qPrintable(warnings.join(QLatin1Char('\n'))));
     }
 
     void locking_data()
