@@ -8,6 +8,7 @@
 #include <QLocalServer>
 #include <QLocalSocket>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -40,7 +41,8 @@ void IpcConnection::onReadyRead()
 {
     while (m_socket->bytesAvailable() > 0) {
         // Read at most up to the cap, so one client cannot make the agent buffer without limit.
-        m_buffer += m_socket->read(MaxRequestBytes + 1 - m_buffer.size());
+        // (Only what is there: QIODevice::read(n) allocates n bytes first.)
+        m_buffer += m_socket->read(std::min(m_socket->bytesAvailable(), MaxRequestBytes + 1 - m_buffer.size()));
         qsizetype newline;
         // A message is at most MaxRequestBytes including its newline.
         while ((newline = m_buffer.indexOf('\n')) >= 0 && newline < MaxRequestBytes) {
