@@ -788,8 +788,15 @@ void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const 
     for (const QJsonValue &scope : params.value(QLatin1String("scopes")).toArray())
         requested << canonicalScope(scope.toString().left(100));
     requested.removeDuplicates();
-    const QStringList held = canonicalScopes(m_session.tokens().scopes);
     const bool anyScope = grantScopes.contains(QStringLiteral("*"));
+    // The common case — an app that may have whatever the session holds, asking for no scope in
+    // particular — needs none of the comparisons below.
+    if (anyScope && requested.isEmpty()) {
+        m_access->noteUse(connection, QStringLiteral("app-access"));
+        sessionToken(connection, id, minValid);
+        return;
+    }
+    const QStringList held = canonicalScopes(m_session.tokens().scopes);
     const auto without = [](const QStringList &list, const QStringList &other) {
         QStringList rest;
         for (const QString &item : list) {
@@ -832,6 +839,11 @@ void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const 
         return;
     }
     m_access->noteUse(connection, QStringLiteral("app-access"));
+    sessionToken(connection, id, minValid);
+}
+
+void Agent::sessionToken(IpcConnection *connection, const QJsonValue &id, qint64 minValid)
+{
     const QDateTime expiresAt = m_session.tokens().accessTokenExpiresAt;
     if (!expiresAt.isValid() || QDateTime::currentDateTimeUtc().secsTo(expiresAt) >= minValid) {
         connection->sendResult(id, tokenResult());

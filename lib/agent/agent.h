@@ -105,6 +105,8 @@ private:
     void reset(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
     void subscribe(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
     void grantedToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params, const QStringList &grantScopes);
+    // The session's own access token, renewed first when it is valid for less than minValid seconds.
+    void sessionToken(IpcConnection *connection, const QJsonValue &id, qint64 minValid);
     // A token for just `scopes` (an app granted less than the session holds; Microsoft's other
     // resources), cached per scope set, from one refresh at a time — never beside a renewal, since
     // providers rotate the refresh token.
