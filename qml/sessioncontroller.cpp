@@ -783,12 +783,31 @@ void SessionController::openInBrowser(const QString &url)
     // Chromium is only loaded for this. Never for Google, which refuses embedded browsers.
     if (m_browserMode == QLatin1String("embedded") && providerAllowsEmbedded(m_signIn.provider)) {
         const QString webview = webviewProgram();
-        if (!webview.isEmpty() && QProcess::startDetached(webview, {parsed.toString(QUrl::FullyEncoded)})) {
+        auto *process = webview.isEmpty() ? nullptr : new QProcess(this);
+        if (process) {
+            process->setProgram(webview);
+            process->setArguments({parsed.toString(QUrl::FullyEncoded)});
+            process->setProcessChannelMode(QProcess::ForwardedChannels);
+            // Closed by the person before the page reached the agent (exit 3): the sign-in is
+            // cancelled at the agent rather than left waiting for state_timeout.
+            connect(process, &QProcess::finished, this, [this, process, requestId = m_signIn.requestId](int exitCode, QProcess::ExitStatus status) {
+                process->deleteLater();
+                // Only this sign-in: a later one has its own page.
+                if (status == QProcess::NormalExit && exitCode == WebViewClosedByPerson && m_signIn.requestId == requestId && m_signIn.active()) {
+                    qCInfo(lcUi) << "signet-webview was closed before the sign-in finished; cancelling it";
+                    cancel();
+                }
+            });
+            process->start();
+        }
+        if (process && process->waitForStarted(5000)) {
             qCInfo(lcUi) << "showing the sign-in page in signet-webview";
             m_signIn.embedded = true;
             Q_EMIT signInChanged();
             return;
         }
+        if (process)
+            process->deleteLater();
         qCInfo(lcUi) << "signet-webview is not installed; using the system browser";
     }
     // A command of the environment's choosing (tests drive a real browser this way).

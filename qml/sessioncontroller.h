@@ -233,6 +233,9 @@ private:
         Consent,
     };
 
+    // signet-webview's exit status when the person closed it before the page reached the agent.
+    static constexpr int WebViewClosedByPerson = 3;
+
     struct SignIn
     {
         qint64 requestId = -1;

@@ -14,6 +14,11 @@ ApplicationWindow {
 
     property bool finished: false
 
+    // Exit status for the window that started us: 0 when the page reached the agent, 3 when the
+    // person closed it before (the window then cancels the sign-in at the agent).
+    readonly property int gaveUp: 3
+    onClosing: Qt.exit(window.finished ? 0 : window.gaveUp)
+
     width: 520
     height: 720
     visible: true
@@ -45,7 +50,7 @@ ApplicationWindow {
             Button {
                 objectName: "closeButton"
                 text: qsTr("Close")
-                onClicked: Qt.quit()
+                onClicked: Qt.exit(window.finished ? 0 : window.gaveUp)
                 Accessible.name: qsTr("Close the sign-in page")
             }
         }

@@ -60,6 +60,8 @@ private Q_SLOTS:
     void consentForgottenWhenAgentGoes();
     void whereTheSignInPageIsShown_data();
     void whereTheSignInPageIsShown();
+    void closingTheWebViewCancels_data();
+    void closingTheWebViewCancels();
 
 private:
     void useGrantProtocol();
@@ -779,6 +781,48 @@ void tst_SessionController::whereTheSignInPageIsShown()
     QCOMPARE(QString::fromUtf8(file.readAll()), url);
     QVERIFY(!QFile::exists(bin.filePath((expected == QLatin1String("opener") ? QStringLiteral("webview") : QStringLiteral("opener")) + QStringLiteral(".url"))));
     QCOMPARE(m_controller->embeddedSignIn(), expected == QLatin1String("webview"));
+}
+
+// Closing signet-webview before the page reached the agent (its exit status 3) cancels the sign-in
+// at the agent, instead of leaving it to state_timeout; a page that reached the agent (status 0) does not.
+void tst_SessionController::closingTheWebViewCancels_data()
+{
+    QTest::addColumn<int>("exitStatus");
+    QTest::addColumn<int>("cancels");
+    QTest::newRow("closed by the person") << 3 << 1;
+    QTest::newRow("closed after the redirect") << 0 << 0;
+}
+
+void tst_SessionController::closingTheWebViewCancels()
+{
+    QFETCH(int, exitStatus);
+    QFETCH(int, cancels);
+    QTemporaryDir bin;
+    const QString webview = bin.filePath(QStringLiteral("webview"));
+    QFile file(webview);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QStringLiteral("#!/bin/sh\nexit %1\n").arg(exitStatus).toUtf8());
+    file.close();
+    file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    qputenv("SIGNET_WEBVIEW", QFile::encodeName(webview));
+    const auto restore = qScopeGuard([] { qunsetenv("SIGNET_WEBVIEW"); });
+
+    QJsonObject provider = FakeAgent::provider(QStringLiteral("corp"), QStringLiteral("Corp"));
+    m_agent->providers = {provider};
+    m_agent->providersExtra = {{QStringLiteral("browser"), QStringLiteral("embedded")}};
+    m_controller->setOpenBrowser(true);
+    startReady();
+    m_controller->signIn(QStringLiteral("corp"));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    m_agent->sendEvent(QStringLiteral("authorization-url"), {{QStringLiteral("url"), QStringLiteral("http://127.0.0.1:4000/auth?state=s1")}},
+                       m_agent->lastRequest(QStringLiteral("signin")).id);
+    QTRY_VERIFY(m_controller->embeddedSignIn());
+    if (cancels)
+        QTRY_COMPARE(m_agent->count(QStringLiteral("cancel")), 1);
+    else {
+        QTest::qWait(300); // the script has long exited
+        QCOMPARE(m_agent->count(QStringLiteral("cancel")), 0);
+    }
 }
 
 SIGNET_TEST_MAIN(tst_SessionController)
