@@ -347,7 +347,8 @@ async function wholeProcesses(requests) {
     const ghConfig = path.join(world.root, 'gh');
     mkdirSync(ghConfig, { recursive: true });
     writeFileSync(path.join(ghConfig, 'hosts.yml'),
-      'github.com:\n    oauth_token: gho_benchmarkbenchmarkbenchmarkbench00\n    user: bench\n    git_protocol: https\n', { mode: 0o600 });
+      // A made-up token, built here so that it is plainly not a real one: gh only prints it back.
+      `github.com:\n    oauth_token: gho_${'fake'.repeat(9)}\n    user: bench\n    git_protocol: https\n`, { mode: 0o600 });
     env.GH_CONFIG_DIR = ghConfig;
     env.GH_NO_UPDATE_NOTIFIER = '1';
     const probe = spawnSync('gh', ['auth', 'token'], { env, encoding: 'utf8' });

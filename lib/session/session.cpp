@@ -15,13 +15,7 @@ Session::Session(QObject *parent)
 void Session::start(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims)
 {
     // A new sign-in replaces the old one: its tokens are no longer held.
-    for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken})
-        SecretRedactor::removeSecret(secret);
-    m_identity = identity;
-    m_identityJson = {};
-    m_tokens = tokens;
-    m_claims = claims;
-    armExpiry();
+    replace(identity, tokens, claims);
     qCInfo(lcSession) << "session started for provider" << identity.provider << "until" << identity.expiresAt.toString(Qt::ISODate);
     Q_EMIT started(m_identity);
 }
@@ -63,6 +57,14 @@ void Session::renew(const Identity &identity, const TokenSet &tokens, const QJso
 {
     if (!m_identity.isValid())
         return;
+    replace(identity, tokens, claims);
+    qCInfo(lcSession) << "session renewed for provider" << identity.provider << "until" << identity.expiresAt.toString(Qt::ISODate);
+}
+
+void Session::replace(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims)
+{
+    // The tokens no longer held need no redacting any more (the ones kept, such as a refresh token
+    // that was not rotated, still do).
     for (const QString &secret : {m_tokens.accessToken, m_tokens.refreshToken, m_tokens.idToken}) {
         if (secret != tokens.accessToken && secret != tokens.refreshToken && secret != tokens.idToken)
             SecretRedactor::removeSecret(secret);
@@ -72,7 +74,6 @@ void Session::renew(const Identity &identity, const TokenSet &tokens, const QJso
     m_tokens = tokens;
     m_claims = claims;
     armExpiry();
-    qCInfo(lcSession) << "session renewed for provider" << identity.provider << "until" << identity.expiresAt.toString(Qt::ISODate);
 }
 
 void Session::armExpiry()

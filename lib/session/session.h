@@ -48,6 +48,8 @@ Q_SIGNALS:
     void ended(const QString &provider, Signet::Session::EndReason reason);
 
 private:
+    // The session's identity, tokens and claims, and its expiry, from now on.
+    void replace(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims);
     void armExpiry();
 
     Identity m_identity;
