@@ -28,26 +28,6 @@
 namespace Signet {
 
 namespace {
-// Google answers with the long names of its OpenID Connect scopes; they are the same scopes
-// ("OAuth 2.0 Scopes for Google APIs": email = .../auth/userinfo.email, profile = .../auth/userinfo.profile).
-QString canonicalScope(const QString &scope)
-{
-    if (scope == QLatin1String("https://www.googleapis.com/auth/userinfo.email"))
-        return QStringLiteral("email");
-    if (scope == QLatin1String("https://www.googleapis.com/auth/userinfo.profile"))
-        return QStringLiteral("profile");
-    return scope;
-}
-
-QStringList canonicalScopes(const QStringList &scopes)
-{
-    QStringList result;
-    for (const QString &scope : scopes)
-        result << canonicalScope(scope);
-    result.removeDuplicates();
-    return result;
-}
-
 const QStringList AllEvents = {QStringLiteral("signed-in"), QStringLiteral("signed-out"), QStringLiteral("policy-changed"), QStringLiteral("renewed"),
                                QStringLiteral("attention-needed"), QStringLiteral("expiring"), QStringLiteral("apps-changed"),
                                QStringLiteral("consent-request"), QStringLiteral("consent-resolved")};
@@ -195,11 +175,9 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
         if (running)
             m_attempt->cancel();
     } else if (method == QLatin1String("whoami")) {
-        QString refused;
-        if (!m_access->mayKnowIdentity(connection, &refused)) {
-            m_access->noteUse(connection, QStringLiteral("app-refused"));
-            connection->sendError(id, QStringLiteral("not_granted"), refused, {{QStringLiteral("check"), QStringLiteral("app")}});
-        } else if (m_session.isActive())
+        if (refusedIdentity(connection, id))
+            return;
+        if (m_session.isActive())
             connection->sendResult(id, {{QStringLiteral("identity"), m_session.identityJson()}});
         else
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
@@ -208,11 +186,8 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
     } else if (method == QLatin1String("token")) {
         requestToken(connection, id, params);
     } else if (method == QLatin1String("avatar")) {
-        QString refused;
-        if (!m_access->mayKnowIdentity(connection, &refused)) {
-            connection->sendError(id, QStringLiteral("not_granted"), refused, {{QStringLiteral("check"), QStringLiteral("app")}});
+        if (refusedIdentity(connection, id))
             return;
-        }
         if (!m_session.isActive()) {
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in."));
             return;
@@ -497,6 +472,16 @@ void Agent::endSession(std::function<void(QJsonObject)> done)
     revocation->start();
 }
 
+bool Agent::refusedIdentity(IpcConnection *connection, const QJsonValue &id)
+{
+    QString refused;
+    if (m_access->mayKnowIdentity(connection, &refused))
+        return false;
+    m_access->noteUse(connection, QStringLiteral("app-refused"));
+    connection->sendError(id, QStringLiteral("not_granted"), refused, {{QStringLiteral("check"), QStringLiteral("app")}});
+    return true;
+}
+
 void Agent::reset(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params)
 {
     if (params.value(QLatin1String("confirm")).toBool() != true) {
@@ -773,7 +758,7 @@ void Agent::requestToken(IpcConnection *connection, const QJsonValue &id, const 
 
 void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params, const QStringList &grantedScopes)
 {
-    const QStringList grantScopes = canonicalScopes(grantedScopes);
+    const QStringList grantScopes = ProviderRules::canonicalScopes(grantedScopes);
     if (!m_session.isActive()) { // signed out while the window asked the person
         connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
         return;
@@ -786,7 +771,7 @@ void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const 
     const qint64 minValid = qint64(std::clamp(minValidValue.toDouble(double(DefaultMinValidSeconds)), 0.0, 3600.0));
     QStringList requested;
     for (const QJsonValue &scope : params.value(QLatin1String("scopes")).toArray())
-        requested << canonicalScope(scope.toString().left(100));
+        requested << ProviderRules::canonicalScope(scope.toString().left(100));
     requested.removeDuplicates();
     const bool anyScope = grantScopes.contains(QStringLiteral("*"));
     // The common case — an app that may have whatever the session holds, asking for no scope in
@@ -796,7 +781,7 @@ void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const 
         sessionToken(connection, id, minValid);
         return;
     }
-    const QStringList held = canonicalScopes(m_session.tokens().scopes);
+    const QStringList held = ProviderRules::canonicalScopes(m_session.tokens().scopes);
     const auto without = [](const QStringList &list, const QStringList &other) {
         QStringList rest;
         for (const QString &item : list) {
@@ -810,9 +795,9 @@ void Agent::grantedToken(IpcConnection *connection, const QJsonValue &id, const 
         connection->sendError(id, QStringLiteral("not_granted"), message, {{QStringLiteral("check"), QStringLiteral("app")}});
     };
     // The app asks only for what its grant lists.
-    if (!anyScope && !without(requested, grantScopes).isEmpty()) {
+    if (const QStringList asked = without(requested, grantScopes); !anyScope && !asked.isEmpty()) {
         refuse(tr("This app is granted %1 only, and asked for %2. Ask IT to widen the app's scopes.")
-                   .arg(grantScopes.join(QLatin1Char(' ')), without(requested, grantScopes).join(QLatin1Char(' '))));
+                   .arg(grantScopes.join(QLatin1Char(' ')), asked.join(QLatin1Char(' '))));
         return;
     }
     // The session's own token, when it carries everything asked for and nothing beyond the grant
@@ -874,14 +859,18 @@ void Agent::sessionToken(IpcConnection *connection, const QJsonValue &id, qint64
 
 void Agent::answerTokenWaiters(const SignInError &error)
 {
-    const QList<Waiter> waiters = std::exchange(m_tokenWaiters, {});
+    answerWith(std::exchange(m_tokenWaiters, {}), error, [this] { return tokenResult(); });
+}
+
+void Agent::answerWith(const QList<Waiter> &waiters, const SignInError &error, const std::function<QJsonObject()> &result)
+{
     for (const Waiter &waiter : waiters) {
         if (!waiter.connection)
             continue;
         if (error.isError())
             waiter.connection->sendError(waiter.id, SignInError::codeName(error.code), error.message);
         else
-            waiter.connection->sendResult(waiter.id, tokenResult());
+            waiter.connection->sendResult(waiter.id, result());
     }
 }
 
@@ -1144,7 +1133,7 @@ void Agent::scopedToken(IpcConnection *connection, const QJsonValue &id, const Q
         connection->sendError(id, QStringLiteral("busy"), tr("Too many token requests are waiting; try again in a moment."));
         return;
     }
-    m_scopedWaiters[key].append({connection, id, minValid});
+    m_scopedWaiters[key].append({connection, id});
     startScopedRefresh();
 }
 
@@ -1190,7 +1179,7 @@ void Agent::onScopedRefreshFinished(TokenRefresh *refresh, const QString &key, q
     // A provider that ignores `scope` answers with the session's full token: that must not reach an
     // app granted less.
     QStringList extra;
-    for (const QString &scope : canonicalScopes(issued.scopes)) {
+    for (const QString &scope : ProviderRules::canonicalScopes(issued.scopes)) {
         if (!scopesOfKey(key).contains(scope) && scope != QLatin1String("openid") && scope != QLatin1String("offline_access"))
             extra << scope;
     }
@@ -1230,16 +1219,10 @@ void Agent::onScopedRefreshFinished(TokenRefresh *refresh, const QString &key, q
 
 void Agent::answerScopedWaiters(const QString &key, const SignInError &error)
 {
-    const QList<ScopedWaiter> waiters = m_scopedWaiters.take(key);
     const auto token = m_scopedTokens.constFind(key);
-    for (const ScopedWaiter &waiter : waiters) {
-        if (!waiter.connection)
-            continue;
-        if (error.isError())
-            waiter.connection->sendError(waiter.id, SignInError::codeName(error.code), error.message);
-        else if (token != m_scopedTokens.cend())
-            waiter.connection->sendResult(waiter.id, token->toJson());
-    }
+    // Answered without an error, the token is in the cache (onScopedRefreshFinished put it there).
+    answerWith(m_scopedWaiters.take(key), error.isError() || token == m_scopedTokens.cend() ? error : SignInError{},
+               [&token] { return token->toJson(); });
 }
 
 void Agent::releaseAttempt(SignInAttempt *attempt)

@@ -90,6 +90,9 @@ private:
     void finishRestoring();
     void requestToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
     void answerTokenWaiters(const SignInError &error);
+    void answerWith(const QList<Waiter> &waiters, const SignInError &error, const std::function<QJsonObject()> &result);
+    // whoami, avatar: refused (and answered) for an app that may not know the identity.
+    bool refusedIdentity(IpcConnection *connection, const QJsonValue &id);
     QJsonObject tokenResult() const;
     void releaseAttempt(SignInAttempt *attempt);
     QByteArray hookInput(const QString &event, const Identity &identity, const TokenSet &tokens, const QJsonObject &extra = {}) const;
@@ -161,12 +164,7 @@ private:
         QJsonObject toJson() const;
     };
     QHash<QString, ScopedToken> m_scopedTokens; // by sorted scope list; dropped with the session
-    struct ScopedWaiter {
-        QPointer<IpcConnection> connection;
-        QJsonValue id;
-        qint64 minValid = 0;
-    };
-    QMap<QString, QList<ScopedWaiter>> m_scopedWaiters;
+    QMap<QString, QList<Waiter>> m_scopedWaiters; // by scope key
     QStringList scopesOfKey(const QString &key) const { return key.split(QLatin1Char(' ')); }
     QPointer<TokenRefresh> m_scopedRefresh;
     bool m_scopedRefreshing = false; // from the request until a rotated refresh token is stored

@@ -268,7 +268,7 @@ void AppAccess::apps(IpcConnection *connection, const QJsonValue &id, const QJso
     QString problem;
     if (!m_grants.save(&problem))
         qCWarning(lcAgent).noquote() << problem;
-    m_audited.remove(appId);
+    m_audited.remove(appId); // a new grant is audited afresh
     m_audit->record(QStringLiteral("app-revoked"), {{QStringLiteral("app"), appId}});
     connection->sendResult(id, {{QStringLiteral("revoked"), true}});
     Q_EMIT eventReady(QStringLiteral("apps-changed"), appsJson(), false);
@@ -300,9 +300,10 @@ void AppAccess::noteUse(const IpcConnection *connection, const QString &what)
 {
     const Caller &caller = connection->caller();
     const QString key = caller.isIdentified() ? caller.id() : QStringLiteral("unidentified");
-    if (m_audited.contains(key + what))
+    QSet<QString> &recorded = m_audited[key];
+    if (recorded.contains(what))
         return;
-    m_audited.insert(key + what);
+    recorded.insert(what);
     m_audit->record(what, {{QStringLiteral("app"), key}, {QStringLiteral("problem"), caller.problem.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(caller.problem)}});
 }
 

@@ -89,7 +89,7 @@ private:
     QString m_windowExecutable;
     QHash<QString, std::shared_ptr<Prompt>> m_prompts; // by caller id
     quint64 m_nextPrompt = 1;
-    QSet<QString> m_audited;
+    QHash<QString, QSet<QString>> m_audited; // app id -> audit events already recorded for it this run
 };
 
 } // namespace Signet

@@ -32,8 +32,6 @@ public:
     qint64 peerPid() const { return m_caller.pid; }
     // The program on the other end, identified once when it connected.
     const Caller &caller() const { return m_caller; }
-    // For tests that connect from inside the test process.
-    void setCaller(const Caller &caller) { m_caller = caller; }
 
     static constexpr qint64 MaxRequestBytes = 64 * 1024;
     static constexpr qint64 MaxResponseBytes = 1024 * 1024;

@@ -102,4 +102,22 @@ QStringList ProviderRules::boundedList(const QJsonValue &value, const char *name
     return list;
 }
 
+QString ProviderRules::canonicalScope(const QString &scope)
+{
+    if (scope == QLatin1String("https://www.googleapis.com/auth/userinfo.email"))
+        return QStringLiteral("email");
+    if (scope == QLatin1String("https://www.googleapis.com/auth/userinfo.profile"))
+        return QStringLiteral("profile");
+    return scope;
+}
+
+QStringList ProviderRules::canonicalScopes(const QStringList &scopes)
+{
+    QStringList result;
+    for (const QString &scope : scopes)
+        result << canonicalScope(scope);
+    result.removeDuplicates();
+    return result;
+}
+
 } // namespace Signet

@@ -29,6 +29,12 @@ public:
 
     static std::unique_ptr<ProviderRules> create(const ProviderConfig &provider);
 
+    // One name per scope: Google answers with the long names of its OpenID Connect scopes, which are
+    // the same scopes ("OAuth 2.0 Scopes for Google APIs": email = .../auth/userinfo.email, profile =
+    // .../auth/userinfo.profile). Used wherever scopes are compared.
+    static QString canonicalScope(const QString &scope);
+    static QStringList canonicalScopes(const QStringList &scopes);
+
     // OpenID Connect providers are discovered; plain OAuth ones (GitHub) are configured.
     virtual bool usesDiscovery() const { return true; }
     virtual ProviderMetadata configuredMetadata() const { return {}; }

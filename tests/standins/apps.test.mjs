@@ -197,6 +197,13 @@ test('signetctl apps lists IT\'s grants and the person\'s answers; --revoke make
   assert.notEqual(next.data.request, prompt.data.request);
   third.child.kill();
   await window.waitFor((m) => m.event === 'consent-resolved' && m.data.request === next.data.request && m.data.decision === 'withdrawn', 'withdrawn');
+
+  // Allowed again after the revoke: a new grant, audited afresh; then revoked once more for the next test.
+  const fourth = runCompanion();
+  const again = await window.waitFor((m) => open(m) && m.data.request !== next.data.request, 'the prompt once more');
+  await window.call('consent', { request: again.data.request, allow: true, remember: true });
+  assert.equal(await fourth.exited, 0, fourth.stderr);
+  assert.equal((await ctl(world, ['apps', '--revoke', mine.id])).code, 0);
 });
 
 test('IT\'s policy: a denied app gets nothing, whoami = granted hides the identity from apps without a grant', async () => {
@@ -222,8 +229,10 @@ test('IT\'s policy: a denied app gets nothing, whoami = granted hides the identi
 test('grants and refusals are audited once per app, not per call', () => {
   const entries = audit();
   const companionId = `script:${python}:${realpathSync(companion)}`;
-  assert.equal(entries.filter((e) => e.event === 'app-granted' && e.app === companionId).length, 1);
-  assert.equal(entries.filter((e) => e.event === 'app-access' && e.app === companionId).length, 1, 'two runs used the grant; audited once');
+  // Granted twice (before and after a revoke); each grant's use audited once, though the first was used twice.
+  assert.equal(entries.filter((e) => e.event === 'app-granted' && e.app === companionId).length, 2);
+  assert.equal(entries.filter((e) => e.event === 'app-access' && e.app === companionId).length, 2);
+  assert.equal(entries.filter((e) => e.event === 'app-revoked' && e.app === companionId).length, 2);
   assert.ok(entries.some((e) => e.event === 'app-denied' && e.app === companionId && e.remembered === false));
   assert.ok(entries.filter((e) => e.event === 'app-access' && e.app === `exe:${realpathSync(ctlBin)}`).length >= 1);
 });
