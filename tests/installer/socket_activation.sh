@@ -26,12 +26,30 @@ for name in HOME XDG_RUNTIME_DIR XDG_CONFIG_HOME XDG_CONFIG_DIRS XDG_STATE_HOME 
   if [ -n "${!name:-}" ]; then pass+=(-E "$name"); fi
 done
 fail() { echo "socket_activation: FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done; exit 1; }
-wait_for() { for _ in $(seq 1 100); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
+# The socket file appears at bind(), a moment before listen(): a client connecting in between is refused
+# and activates nothing, so wait until the kernel lists the path as listening (flag 00010000 in
+# /proc/net/unix; "ss" is not on every machine).
+wait_for() {
+  for _ in $(seq 1 200); do
+    awk -v path="$1" '$4 == "00010000" && $NF == path { found = 1 } END { exit !found }' /proc/net/unix && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# A process is running while /proc has it and it is not a zombie waiting for us.
+running() { [ -e /proc/"$1" ] && ! grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }
+# Sets $status to the exit status of background process $1; one still running after 10 s is killed
+# and the test fails, instead of waiting for ctest's timeout with nothing said.
+finished() {
+  for _ in $(seq 1 200); do running "$1" || break; sleep 0.05; done
+  if running "$1"; then kill "$1" 2>/dev/null || true; fail "$2 was still running 10 s later"; fi
+  status=0; wait "$1" || status=$?
+}
 
 echo "1. the first client starts the agent, which adopts the socket"
 systemd-socket-activate "${pass[@]}" -l "$socket" "$bin/signet-agent" >"$work/agent.log" 2>&1 &
 agent=$!; pids+=("$agent")
-wait_for "$socket" || fail "systemd-socket-activate did not create $socket"
+wait_for "$socket" || fail "systemd-socket-activate is not listening on $socket"
 grep -q "adopted" "$work/agent.log" && fail "the agent started before any client connected"
 "$bin/signetctl" status >"$work/status.log" 2>&1 || fail "signetctl status failed (exit $?)"
 grep -q "^State: *signed out" "$work/status.log" || fail "unexpected status output"
@@ -46,7 +64,7 @@ grep -q "already running" "$work/second.log" || fail "the second agent did not s
 "$bin/signetctl" status >/dev/null 2>&1 || fail "the socket-activated agent stopped answering after the second start"
 
 echo "3. stopping the agent leaves the socket file to systemd, which goes on listening"
-kill -TERM "$agent"; wait "$agent" 2>/dev/null || true
+kill -TERM "$agent"; finished "$agent" "the agent after SIGTERM"
 [ -S "$socket" ] || fail "the agent removed $socket on exit; systemd's next activation would have nowhere to listen"
 [ -e "$socket.systemd" ] && fail "the agent left its spare link $socket.systemd behind"
 
@@ -54,15 +72,17 @@ echo "4. a socket at another path, or two sockets, are refused with a message"
 rm -f "$socket"
 systemd-socket-activate "${pass[@]}" -l "$work/other.sock" "$bin/signet-agent" >"$work/wrongpath.log" 2>&1 &
 pids+=($!)
-wait_for "$work/other.sock" || fail "no $work/other.sock"
+wait_for "$work/other.sock" || fail "systemd-socket-activate is not listening on $work/other.sock"
 "$bin/signetctl" --socket "$work/other.sock" status >/dev/null 2>&1 && fail "an agent served a socket at the wrong path"
-wait "${pids[-1]}" && fail "the agent accepted a socket at the wrong path"
+finished "${pids[-1]}" "the agent given a socket at the wrong path"
+[ "$status" = 0 ] && fail "the agent accepted a socket at the wrong path"
 grep -q "bound to $work/other.sock, not to $socket" "$work/wrongpath.log" || fail "no message naming both paths"
 systemd-socket-activate "${pass[@]}" -l "$socket" -l "$work/second.sock" "$bin/signet-agent" >"$work/two.log" 2>&1 &
 pids+=($!)
-wait_for "$work/second.sock" || fail "no $work/second.sock"
+wait_for "$work/second.sock" || fail "systemd-socket-activate is not listening on $work/second.sock"
 "$bin/signetctl" status >/dev/null 2>&1 && fail "an agent served with two sockets passed"
-wait "${pids[-1]}" && fail "the agent accepted two sockets"
+finished "${pids[-1]}" "the agent given two sockets"
+[ "$status" = 0 ] && fail "the agent accepted two sockets"
 grep -q "passed 2 sockets; signet-agent expects exactly one" "$work/two.log" || fail "no message about two sockets"
 
 echo "socket_activation: OK"
