@@ -178,7 +178,7 @@ void Agent::handle(IpcConnection *connection, const QJsonValue &id, const QStrin
         if (refusedIdentity(connection, id))
             return;
         if (m_session.isActive())
-            connection->sendResult(id, {{QStringLiteral("identity"), m_session.identityJson()}});
+            connection->sendResult(id, keptAnswer(m_whoamiAnswer, [this] { return QJsonObject{{QStringLiteral("identity"), m_session.identityJson()}}; }));
         else
             connection->sendError(id, QStringLiteral("not_signed_in"), tr("Nobody is signed in. Sign in with 'signetctl signin <provider>' or the Signet window."));
     } else if (method == QLatin1String("signout")) {
@@ -712,6 +712,14 @@ QJsonObject Agent::tokenResult() const
             {QStringLiteral("expires_in"), expiresAt.isValid() ? QJsonValue(QDateTime::currentDateTimeUtc().secsTo(expiresAt)) : QJsonValue(QJsonValue::Null)}};
 }
 
+const QByteArray &Agent::keptAnswer(KeptAnswer &kept, const std::function<QJsonObject()> &build)
+{
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    if (kept.generation != m_session.generation() || kept.second != now)
+        kept = {m_session.generation(), now, QJsonDocument(build()).toJson(QJsonDocument::Compact)};
+    return kept.json;
+}
+
 void Agent::requestToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params)
 {
     if (!m_session.isActive()) {
@@ -831,14 +839,14 @@ void Agent::sessionToken(IpcConnection *connection, const QJsonValue &id, qint64
 {
     const QDateTime expiresAt = m_session.tokens().accessTokenExpiresAt;
     if (!expiresAt.isValid() || QDateTime::currentDateTimeUtc().secsTo(expiresAt) >= minValid) {
-        connection->sendResult(id, tokenResult());
+        connection->sendResult(id, keptAnswer(m_tokenAnswer, [this] { return tokenResult(); }));
         return;
     }
     // A provider whose tokens never live min_valid seconds must not be asked again and again: after a
     // refresh, the next one for an app waits MinTokenRefreshInterval; meanwhile apps get the token
     // as it is, with its real expires_in.
     if (m_lastTokenRefresh.isValid() && m_lastTokenRefresh.elapsed() < MinTokenRefreshIntervalMs && !m_renewing) {
-        connection->sendResult(id, tokenResult());
+        connection->sendResult(id, keptAnswer(m_tokenAnswer, [this] { return tokenResult(); }));
         return;
     }
     if (m_session.tokens().refreshToken.isEmpty()) {

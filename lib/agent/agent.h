@@ -94,6 +94,15 @@ private:
     // whoami, avatar: refused (and answered) for an app that may not know the identity.
     bool refusedIdentity(IpcConnection *connection, const QJsonValue &id);
     QJsonObject tokenResult() const;
+    // An answer built from the session alone, serialized once per session generation and second
+    // (its expires_in counts seconds): whoami and the cached token are asked far more often than
+    // anything changes, and building the JSON cost more than all else the agent does per request.
+    struct KeptAnswer {
+        quint64 generation = 0;
+        qint64 second = -1;
+        QByteArray json;
+    };
+    const QByteArray &keptAnswer(KeptAnswer &kept, const std::function<QJsonObject()> &build);
     void releaseAttempt(SignInAttempt *attempt);
     QByteArray hookInput(const QString &event, const Identity &identity, const TokenSet &tokens, const QJsonObject &extra = {}) const;
     void runHook(const QString &name, const QStringList &command, const QByteArray &input);
@@ -125,6 +134,8 @@ private:
     AuditLog m_audit;
     std::unique_ptr<Policy> m_policy;
     Session m_session;
+    KeptAnswer m_whoamiAnswer;
+    KeptAnswer m_tokenAnswer;
     // Each provider's signing keys, kept across sign-ins (see SignInAttempt::Keys).
     QHash<QString, QPair<JwksCache *, QNetworkAccessManager *>> m_keys;
 

@@ -1,17 +1,21 @@
 #include "ipcserver.h"
 
 #include "logging/logging.h"
+#include "requestline.h"
 
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QLocalServer>
-#include <QLocalSocket>
+#include <functional>
+#include <QSocketNotifier>
+#include <QTimer>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -19,86 +23,165 @@
 
 namespace Signet {
 
-IpcConnection::IpcConnection(QLocalSocket *socket, QObject *parent)
+IpcConnection::IpcConnection(int fd, QObject *parent)
     : QObject(parent)
-    , m_socket(socket)
+    , m_fd(fd)
+    , m_readNotifier(new QSocketNotifier(qintptr(fd), QSocketNotifier::Read, this))
+    , m_writeNotifier(new QSocketNotifier(qintptr(fd), QSocketNotifier::Write, this))
 {
-    socket->setParent(this);
-    connect(socket, &QLocalSocket::readyRead, this, &IpcConnection::onReadyRead);
-    connect(socket, &QLocalSocket::disconnected, this, [this] {
-        Q_EMIT closed();
-        deleteLater();
-    });
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    m_writeNotifier->setEnabled(false);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &IpcConnection::readAvailable);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, &IpcConnection::writePending);
 #ifdef SO_PEERCRED
     ucred credentials{};
     socklen_t length = sizeof(credentials);
-    if (getsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0)
-        m_caller = Caller::identify(int(socket->socketDescriptor()), credentials.pid);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0)
+        m_caller = Caller::identify(fd, credentials.pid);
 #endif
 }
 
-void IpcConnection::onReadyRead()
+IpcConnection::~IpcConnection()
 {
-    while (m_socket->bytesAvailable() > 0) {
-        // Read at most up to the cap, so one client cannot make the agent buffer without limit.
-        // (Only what is there: QIODevice::read(n) allocates n bytes first.)
-        m_buffer += m_socket->read(std::min(m_socket->bytesAvailable(), MaxRequestBytes + 1 - m_buffer.size()));
-        qsizetype newline;
-        // A message is at most MaxRequestBytes including its newline.
-        while ((newline = m_buffer.indexOf('\n')) >= 0 && newline < MaxRequestBytes) {
-            const QByteArray line = m_buffer.left(newline);
-            m_buffer.remove(0, newline + 1);
-            handleLine(line);
-            if (m_socket->state() != QLocalSocket::ConnectedState)
-                return;
-        }
-        if (m_buffer.size() >= MaxRequestBytes) {
-            qCWarning(lcIpc) << "closing a connection that sent a message over" << MaxRequestBytes << "bytes";
-            sendError(QJsonValue::Null, QStringLiteral("frame_too_large"),
-                      QStringLiteral("A message was larger than %1 bytes; the connection is closed.").arg(MaxRequestBytes));
-            m_socket->disconnectFromServer();
-            return;
-        }
+    if (m_fd >= 0) {
+        // The notifiers must let go of the descriptor before it is closed.
+        delete m_readNotifier;
+        delete m_writeNotifier;
+        ::close(m_fd);
     }
 }
 
-void IpcConnection::handleLine(const QByteArray &rawLine)
+void IpcConnection::abort()
 {
-    const QByteArray line = rawLine.trimmed();
-    if (line.isEmpty())
+    if (m_fd < 0)
         return;
-    QJsonParseError parseError;
-    const QJsonDocument document = QJsonDocument::fromJson(line, &parseError);
-    if (!document.isObject()) {
-        sendError(QJsonValue::Null, QStringLiteral("bad_request"),
-                  parseError.error != QJsonParseError::NoError ? QStringLiteral("The message is not valid JSON (%1 at offset %2).").arg(parseError.errorString()).arg(parseError.offset)
-                                                               : QStringLiteral("The message is not a JSON object."));
+    m_readNotifier->setEnabled(false);
+    m_writeNotifier->setEnabled(false);
+    delete m_readNotifier;
+    delete m_writeNotifier;
+    m_readNotifier = m_writeNotifier = nullptr;
+    ::close(m_fd);
+    m_fd = -1;
+    m_unsent.clear();
+    m_unsentOffset = 0;
+    Q_EMIT closed();
+    deleteLater();
+}
+
+void IpcConnection::dropLater()
+{
+    m_dropping = true;
+    QMetaObject::invokeMethod(this, &IpcConnection::abort, Qt::QueuedConnection);
+}
+
+bool IpcConnection::readAvailable()
+{
+    bool readSomething = false;
+    // A few reads per wake-up at most, so one busy client cannot starve the others; the notifier
+    // fires again while data remains.
+    for (int round = 0; round < 4 && m_fd >= 0 && !m_closing; ++round) {
+        char chunk[16 * 1024];
+        const ssize_t received = ::recv(m_fd, chunk, sizeof chunk, MSG_DONTWAIT);
+        if (received < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                abort(); // ECONNRESET and the like: the client is gone
+            break;
+        }
+        if (received == 0) {
+            abort(); // the client closed its end
+            break;
+        }
+        readSomething = true;
+        consume(chunk, qsizetype(received));
+        if (size_t(received) < sizeof chunk)
+            break;
+    }
+    return readSomething;
+}
+
+void IpcConnection::consume(const char *data, qsizetype size)
+{
+    const auto tooLarge = [this] {
+        qCWarning(lcIpc) << "closing a connection that sent a message over" << MaxRequestBytes << "bytes";
+        m_buffer.clear();
+        sendError(QJsonValue::Null, QStringLiteral("frame_too_large"),
+                  QStringLiteral("A message was larger than %1 bytes; the connection is closed.").arg(MaxRequestBytes));
+        closeWhenSent();
+    };
+    qsizetype start = 0;
+    while (start < size) {
+        const auto *newline = static_cast<const char *>(std::memchr(data + start, '\n', size_t(size - start)));
+        if (!newline)
+            break;
+        const qsizetype end = newline - data;
+        // A message is at most MaxRequestBytes including its newline.
+        if (m_buffer.size() + (end - start) + 1 > MaxRequestBytes) {
+            tooLarge();
+            return;
+        }
+        if (m_buffer.isEmpty()) {
+            // The common case: the whole request came in this read, and is handled where it lies.
+            handleLine(QByteArrayView(data + start, end - start));
+        } else {
+            m_buffer.append(data + start, end - start);
+            const QByteArray line = std::exchange(m_buffer, QByteArray());
+            handleLine(line);
+        }
+        if (m_fd < 0 || m_closing)
+            return;
+        start = end + 1;
+    }
+    if (m_buffer.size() + (size - start) >= MaxRequestBytes) {
+        tooLarge();
         return;
     }
-    const QJsonObject message = document.object();
-    const QJsonValue id = message.value(QLatin1String("id"));
-    const QJsonValue method = message.value(QLatin1String("method"));
+    m_buffer.append(data + start, size - start);
+}
+
+void IpcConnection::handleLine(QByteArrayView rawLine)
+{
+    const QByteArrayView line = rawLine.trimmed();
+    if (line.isEmpty())
+        return;
+    QJsonValue id;
+    QString method;
+    QJsonValue params;
+    if (!RequestLine::readSimple(line, &id, &method)) {
+        QJsonParseError parseError;
+        const QJsonDocument document = QJsonDocument::fromJson(line.toByteArray(), &parseError);
+        if (!document.isObject()) {
+            sendError(QJsonValue::Null, QStringLiteral("bad_request"),
+                      parseError.error != QJsonParseError::NoError ? QStringLiteral("The message is not valid JSON (%1 at offset %2).").arg(parseError.errorString()).arg(parseError.offset)
+                                                                   : QStringLiteral("The message is not a JSON object."));
+            return;
+        }
+        const QJsonObject message = document.object();
+        id = message.value(QLatin1String("id"));
+        method = message.value(QLatin1String("method")).toString(); // not a string: empty
+        params = message.value(QLatin1String("params"));
+    }
     // An id is a string or an integer that survives a double exactly (|id| <= 2^53).
     const bool integerId = id.isDouble() && std::trunc(id.toDouble()) == id.toDouble() && std::fabs(id.toDouble()) <= 9007199254740992.0;
     if (!(integerId || (id.isString() && id.toString().size() <= MaxIdLength))) {
         sendError(QJsonValue::Null, QStringLiteral("bad_request"), QStringLiteral("The request has no 'id' (an integer, or a string of at most %1 characters).").arg(MaxIdLength));
         return;
     }
-    if (!method.isString() || method.toString().isEmpty()) {
+    if (method.isEmpty()) {
         sendError(id, QStringLiteral("bad_request"), QStringLiteral("The request has no 'method' string."));
         return;
     }
-    const QJsonValue params = message.value(QLatin1String("params"));
     if (!params.isUndefined() && !params.isNull() && !params.isObject()) {
         sendError(id, QStringLiteral("bad_request"), QStringLiteral("'params' must be a JSON object."));
         return;
     }
-    Q_EMIT requestReceived(id, method.toString(), params.toObject());
+    Q_EMIT requestReceived(id, method, params.toObject());
 }
 
 void IpcConnection::write(const QJsonObject &message)
 {
-    if (m_dropping || m_socket->state() != QLocalSocket::ConnectedState)
+    if (m_dropping || m_fd < 0)
         return;
     QByteArray line = QJsonDocument(message).toJson(QJsonDocument::Compact);
     if (line.size() >= MaxResponseBytes) {
@@ -111,29 +194,106 @@ void IpcConnection::write(const QJsonObject &message)
         line = QJsonDocument(replacement).toJson(QJsonDocument::Compact);
     }
     line += '\n';
-    m_socket->write(line);
-    // Now, not on the next turn of the event loop (QLocalSocket only arms a write notifier): one
-    // poll() less per answer. Never blocks; what the kernel does not take waits in the buffer.
-    m_socket->flush();
-    bool overBudget = m_socket->bytesToWrite() > MaxUnsentBytes;
-    if (!overBudget && m_socket->bytesToWrite() > MaxRequestBytes && parent()) {
+    writeLine(std::move(line));
+}
+
+void IpcConnection::writeLine(QByteArray line)
+{
+    if (m_dropping || m_fd < 0)
+        return;
+    if (bytesToWrite() == 0) {
+        // Straight to the kernel, now: no copy into a buffer, no wait for the next turn of the
+        // event loop. What it does not take waits for the socket to become writable.
+        ssize_t sent;
+        do
+            sent = ::send(m_fd, line.constData(), size_t(line.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (sent < 0 && errno == EINTR);
+        if (sent == line.size())
+            return;
+        if (sent < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                dropLater(); // EPIPE, ECONNRESET: the client is gone
+                return;
+            }
+            sent = 0;
+        }
+        m_unsent = std::move(line);
+        m_unsentOffset = qsizetype(sent);
+        m_writeNotifier->setEnabled(true);
+    } else {
+        m_unsent += line;
+    }
+    bool overBudget = bytesToWrite() > MaxUnsentBytes;
+    if (!overBudget && bytesToWrite() > MaxRequestBytes && parent()) {
         // Only connections with a backlog look at the others: the common case stays O(1).
         qint64 total = 0;
         for (const IpcConnection *other : parent()->findChildren<IpcConnection *>(QString(), Qt::FindDirectChildrenOnly))
-            total += other->m_socket->bytesToWrite();
+            total += other->bytesToWrite();
         overBudget = total > s_unsentBytesTotalLimit;
     }
     if (overBudget) {
         qCWarning(lcIpc) << "closing a connection whose client does not read";
-        m_dropping = true;
-        // Later, not inside this send: callers may be iterating over connections.
-        QMetaObject::invokeMethod(m_socket, &QLocalSocket::abort, Qt::QueuedConnection);
+        dropLater();
     }
+}
+
+void IpcConnection::writePending()
+{
+    while (m_fd >= 0 && bytesToWrite() > 0) {
+        const ssize_t sent = ::send(m_fd, m_unsent.constData() + m_unsentOffset, size_t(bytesToWrite()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                dropLater();
+            break;
+        }
+        m_unsentOffset += sent;
+    }
+    if (m_fd < 0)
+        return;
+    if (bytesToWrite() == 0) {
+        m_unsent.clear();
+        m_unsentOffset = 0;
+        m_writeNotifier->setEnabled(false);
+        if (m_closing)
+            abort();
+    } else if (m_unsentOffset >= MaxRequestBytes) {
+        // What was sent leaves the buffer now and then, not on every partial send.
+        m_unsent.remove(0, m_unsentOffset);
+        m_unsentOffset = 0;
+    }
+}
+
+void IpcConnection::closeWhenSent()
+{
+    m_closing = true;
+    m_readNotifier->setEnabled(false);
+    if (bytesToWrite() == 0) {
+        abort();
+        return;
+    }
+    QTimer::singleShot(ClosingGraceMs, this, &IpcConnection::abort);
 }
 
 void IpcConnection::sendResult(const QJsonValue &id, const QJsonObject &result)
 {
     write({{QStringLiteral("id"), id}, {QStringLiteral("result"), result}});
+}
+
+void IpcConnection::sendResult(const QJsonValue &id, const QByteArray &resultJson)
+{
+    if (m_dropping || m_fd < 0)
+        return;
+    // The same bytes QJsonDocument writes for {"id":…,"result":…}: keys in order, compact.
+    QByteArray line;
+    line.reserve(resultJson.size() + 32);
+    line += "{\"id\":";
+    RequestLine::appendId(line, id);
+    line += ",\"result\":";
+    line += resultJson;
+    line += "}\n";
+    writeLine(std::move(line));
 }
 
 void IpcConnection::sendError(const QJsonValue &id, const QString &code, const QString &message, const QJsonObject &extra)
@@ -152,11 +312,29 @@ void IpcConnection::sendEvent(const QString &event, const QJsonObject &data, con
     write(message);
 }
 
+namespace {
+// QLocalServer without QLocalSocket: the accepted descriptor goes to IpcConnection as it is.
+class Listener : public QLocalServer
+{
+public:
+    Listener(QObject *parent, std::function<void(int)> accepted)
+        : QLocalServer(parent)
+        , m_accepted(std::move(accepted))
+    {
+    }
+
+protected:
+    void incomingConnection(quintptr descriptor) override { m_accepted(int(descriptor)); }
+
+private:
+    std::function<void(int)> m_accepted;
+};
+} // namespace
+
 IpcServer::IpcServer(QObject *parent)
     : QObject(parent)
-    , m_server(new QLocalServer(this))
+    , m_server(new Listener(this, [this](int fd) { onIncomingConnection(fd); }))
 {
-    connect(m_server, &QLocalServer::newConnection, this, &IpcServer::onNewConnection);
 }
 
 IpcServer::~IpcServer()
@@ -208,7 +386,6 @@ bool IpcServer::listen(const QString &directory, QString *errorMessage)
     QLocalServer::removeServer(m_socketPath); // left behind by an agent that crashed
     m_server->setSocketOptions(QLocalServer::UserAccessOption);
     // Many companion apps may connect at once at login.
-    m_server->setMaxPendingConnections(128);
 #if QT_VERSION >= QT_VERSION_CHECK(6, 3, 0)
     m_server->setListenBacklogSize(1024);
 #endif
@@ -256,7 +433,6 @@ bool IpcServer::listenOnDescriptor(int fd, const QString &directory, QString *er
     } else {
         qCWarning(lcIpc).noquote() << "cannot keep" << m_socketPath << "for systemd after exit:" << strerror(errno);
     }
-    m_server->setMaxPendingConnections(128);
     if (!m_server->listen(qintptr(fd))) {
         *errorMessage = QStringLiteral("Cannot use the socket systemd passed for %1: %2.").arg(m_socketPath, m_server->errorString());
         return false;
@@ -270,29 +446,25 @@ QList<IpcConnection *> IpcServer::connections() const
     return findChildren<IpcConnection *>(QString(), Qt::FindDirectChildrenOnly);
 }
 
-void IpcServer::onNewConnection()
+void IpcServer::onIncomingConnection(int fd)
 {
-    while (QLocalSocket *socket = m_server->nextPendingConnection()) {
-        // The directory is private already; the peer check is the second lock on the door.
+    // The directory is private already; the peer check is the second lock on the door.
 #ifdef SO_PEERCRED
-        ucred credentials{};
-        socklen_t length = sizeof(credentials);
-        if (getsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0 || credentials.uid != ::getuid()) {
-            qCWarning(lcIpc) << "refused a connection from another user (uid" << credentials.uid << ")";
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
-#endif
-        if (connections().size() >= MaxConnections) {
-            qCWarning(lcIpc) << "refused a connection: already" << MaxConnections << "clients";
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
-        auto *connection = new IpcConnection(socket, this);
-        Q_EMIT newConnection(connection);
+    ucred credentials{};
+    socklen_t length = sizeof(credentials);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0 || credentials.uid != ::getuid()) {
+        qCWarning(lcIpc) << "refused a connection from another user (uid" << credentials.uid << ")";
+        ::close(fd);
+        return;
     }
+#endif
+    if (connections().size() >= MaxConnections) {
+        qCWarning(lcIpc) << "refused a connection: already" << MaxConnections << "clients";
+        ::close(fd);
+        return;
+    }
+    auto *connection = new IpcConnection(fd, this);
+    Q_EMIT newConnection(connection);
 }
 
 } // namespace Signet

@@ -2,6 +2,7 @@
 
 #include "caller.h"
 
+#include <QByteArrayView>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QLockFile>
@@ -12,19 +13,28 @@
 #include <memory>
 
 class QLocalServer;
-class QLocalSocket;
+class QSocketNotifier;
 
 namespace Signet {
 
 // One client connection. Line-delimited JSON (docs/ipc.md): reads requests, writes responses
 // and events. Closes itself on oversized frames and on clients that stop reading.
+//
+// It works on the accepted socket descriptor itself rather than through QLocalSocket: an answer
+// goes to the kernel in one send() while the request is handled, and requests are read straight
+// from one recv() — QLocalSocket's buffering cost more than the agent's own work per request
+// (docs/performance.md).
 class IpcConnection : public QObject
 {
     Q_OBJECT
 public:
-    IpcConnection(QLocalSocket *socket, QObject *parent);
+    // Takes `fd`, a connected UNIX stream socket, and closes it when done.
+    IpcConnection(int fd, QObject *parent);
+    ~IpcConnection() override;
 
     void sendResult(const QJsonValue &id, const QJsonObject &result);
+    // The same with the result already serialized (compact JSON object): for answers kept between requests.
+    void sendResult(const QJsonValue &id, const QByteArray &resultJson);
     void sendError(const QJsonValue &id, const QString &code, const QString &message, const QJsonObject &extra = {});
     void sendEvent(const QString &event, const QJsonObject &data, const QJsonValue &id = QJsonValue::Undefined);
 
@@ -32,6 +42,18 @@ public:
     qint64 peerPid() const { return m_caller.pid; }
     // The program on the other end, identified once when it connected.
     const Caller &caller() const { return m_caller; }
+
+    // Open until the client leaves or the connection is dropped.
+    bool isOpen() const { return m_fd >= 0; }
+    // Answers the kernel has not taken yet.
+    qint64 bytesToWrite() const { return m_unsent.size() - m_unsentOffset; }
+    // Reads and handles what the socket holds now; returns whether anything was read. The event
+    // loop calls it when the socket is readable; the fuzzer calls it directly.
+    bool readAvailable();
+    // Hands the kernel what it did not take before.
+    void writePending();
+    // Closes now: emits closed() and deletes itself later.
+    void abort();
 
     static constexpr qint64 MaxRequestBytes = 64 * 1024;
     static constexpr qint64 MaxResponseBytes = 1024 * 1024;
@@ -44,19 +66,32 @@ public:
     // Tests lower the total budget to see it work without gigabytes of traffic.
     static void setUnsentBytesTotalLimit(qint64 bytes) { s_unsentBytesTotalLimit = bytes; }
     static constexpr qsizetype MaxIdLength = 256;
+    // After a frame over the cap, the error is sent and the connection closed; a client that does
+    // not read even that is dropped after this long.
+    static constexpr int ClosingGraceMs = 5000;
 
 Q_SIGNALS:
     void requestReceived(const QJsonValue &id, const QString &method, const QJsonObject &params);
     void closed();
 
 private:
-    void onReadyRead();
-    void handleLine(const QByteArray &line);
+    void consume(const char *data, qsizetype size);
+    void handleLine(QByteArrayView line);
     void write(const QJsonObject &message);
+    void writeLine(QByteArray line);
+    // Sends what is queued, then closes.
+    void closeWhenSent();
+    // Closes on the next turn of the event loop (callers may be iterating over connections).
+    void dropLater();
 
-    QLocalSocket *m_socket;
-    bool m_dropping = false; // an abort is queued: nothing more is sent
-    QByteArray m_buffer;
+    int m_fd;
+    QSocketNotifier *m_readNotifier;
+    QSocketNotifier *m_writeNotifier;
+    bool m_dropping = false; // a close is queued: nothing more is sent
+    bool m_closing = false; // the last answer is on its way: nothing more is read
+    QByteArray m_buffer; // the start of a request whose newline has not arrived
+    QByteArray m_unsent;
+    qsizetype m_unsentOffset = 0;
     Caller m_caller;
     static inline qint64 s_unsentBytesTotalLimit = MaxUnsentBytesTotal;
 };
@@ -93,7 +128,7 @@ Q_SIGNALS:
     void newConnection(Signet::IpcConnection *connection);
 
 private:
-    void onNewConnection();
+    void onIncomingConnection(int fd);
     // The lock that makes the agent single-instance per user; `whatToDo` ends the message when
     // another agent holds it.
     bool takeLock(const QString &directory, const QString &whatToDo, QString *errorMessage);

@@ -31,6 +31,7 @@ bool Session::end(EndReason reason)
         SecretRedactor::removeSecret(secret);
     m_identity = {};
     m_identityJson = {};
+    ++m_generation;
     m_tokens = {};
     m_claims = {};
     m_expiry.stop();
@@ -71,6 +72,7 @@ void Session::replace(const Identity &identity, const TokenSet &tokens, const QJ
     }
     m_identity = identity;
     m_identityJson = {};
+    ++m_generation;
     m_tokens = tokens;
     m_claims = claims;
     armExpiry();
@@ -88,6 +90,7 @@ void Session::updateIdentity(const Identity &identity)
     if (m_identity.isValid())
         m_identity = identity;
     m_identityJson = {};
+    ++m_generation;
 }
 
 QString Session::reasonName(EndReason reason)

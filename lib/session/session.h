@@ -37,6 +37,8 @@ public:
     // identity().toJson(), kept between changes (expires_in as of now).
     QJsonObject identityJson() const;
     const TokenSet &tokens() const { return m_tokens; }
+    // Changes whenever the identity or the tokens do: answers built from them can be kept until then.
+    quint64 generation() const { return m_generation; }
     const QJsonObject &claims() const { return m_claims; }
     // Who the last session was, after it ended (for on_signout).
     const Identity &lastIdentity() const { return m_lastIdentity; }
@@ -54,6 +56,7 @@ private:
 
     Identity m_identity;
     mutable QJsonObject m_identityJson;
+    quint64 m_generation = 0;
     TokenSet m_tokens;
     QJsonObject m_claims;
     Identity m_lastIdentity;

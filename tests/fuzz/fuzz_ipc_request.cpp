@@ -1,6 +1,7 @@
 // Fuzzes the agent's side of the IPC protocol (docs/ipc.md): framing and request checks in
-// IpcConnection, reached through a real QLocalSocket on one end of a socketpair. The other end is
-// ours: we write the input to it and read back what the agent answers.
+// IpcConnection (and its fast reader for common requests, RequestLine, whose answers must not differ
+// from the full JSON reader's), on one end of a real socketpair. The other end is ours: we write the
+// input to it and read back what the agent answers.
 //
 // Input: one control byte, then the bytes a client sends.
 //   control & 0x0f  0: everything in one write; n: writes of 2^(n-1) bytes (at most 256 writes),
@@ -23,7 +24,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QLocalSocket>
 #include <QPointer>
 
 #include <functional>
@@ -162,14 +162,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
     const int client = fds[1];
 
-    QPointer<QLocalSocket> socket = new QLocalSocket;
-    if (!socket->setSocketDescriptor(fds[0]))
-        SignetFuzz::fail("QLocalSocket::setSocketDescriptor", __FILE__, __LINE__, socket->errorString());
-    QPointer<IpcConnection> connection = new IpcConnection(socket, nullptr);
+    const int agentEnd = fds[0];
+    QPointer<IpcConnection> connection = new IpcConnection(agentEnd, nullptr);
     IpcConnection *agent = connection;
     QObject::connect(agent, &IpcConnection::requestReceived, agent, [agent](const QJsonValue &id, const QString &method, const QJsonObject &params) {
         agent->sendResult(id, {{QStringLiteral("method"), method}, {QStringLiteral("params"), params}});
     });
+    // No event loop here: the connection is driven by hand, as its notifiers would.
+    const auto open = [&] { return connection && connection->isOpen(); };
 
     QByteArray output;
     bool peerClosed = false;
@@ -178,14 +178,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static char buffer[64 * 1024];
         for (bool progress = true; progress;) {
             progress = false;
-            // waitForReadyRead(0) with nothing to read is a costly timeout error: look first.
-            if (socket && socket->state() == QLocalSocket::ConnectedState && socket->bytesAvailable() == 0) {
-                pollfd readable{int(socket->socketDescriptor()), POLLIN, 0};
+            if (open()) {
+                pollfd readable{agentEnd, POLLIN, 0};
                 if (::poll(&readable, 1, 0) > 0)
-                    progress = socket->waitForReadyRead(0);
+                    progress = connection->readAvailable();
             }
-            if (socket)
-                socket->flush();
+            if (open())
+                connection->writePending();
             const ssize_t received = ::read(client, buffer, sizeof buffer);
             if (received > 0) {
                 output.append(buffer, received);
@@ -200,7 +199,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     qsizetype writeSize = writeShift == 0 ? stream.size() : qsizetype(1) << (writeShift - 1);
     writeSize = qMax(writeSize, (stream.size() + 255) / 256);
     for (qsizetype start = 0; start < stream.size() && !peerClosed;) {
-        if (!socket || socket->state() != QLocalSocket::ConnectedState)
+        if (!open())
             break;
         const qsizetype chunk = qMin(writeSize, stream.size() - start);
         qsizetype written = 0;
@@ -214,7 +213,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 peerClosed = true;
                 break;
             }
-            if (!socket || socket->state() != QLocalSocket::ConnectedState)
+            if (!open())
                 break;
         }
         start += written;
@@ -222,8 +221,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     exchange();
 
-    const bool stillConnected = socket && socket->state() == QLocalSocket::ConnectedState;
-    delete connection.data(); // and the socket with it; drops its pending deleteLater too
+    const bool stillConnected = open();
+    delete connection.data(); // and its descriptor with it; drops its pending deleteLater too
     ::close(client);
 
     bool tooLarge = false;

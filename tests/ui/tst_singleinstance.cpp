@@ -101,10 +101,12 @@ void tst_SingleInstance::agentIsStartedWhenNoneAnswers()
     QVERIFY(script.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner));
     QString message;
     QCOMPARE(Signet::ensureAgentRunning(dir.filePath(QStringLiteral("nobody.sock")), program, &message), Signet::AgentLaunch::Started);
-    QTRY_VERIFY(QFile::exists(marker));
-    QFile written(marker);
-    QVERIFY(written.open(QIODevice::ReadOnly));
-    QCOMPARE(written.readAll(), QByteArray("/\n")); // detached, in /
+    // The shell creates the file before it writes to it: wait for the content, not the file.
+    const auto written = [&marker] {
+        QFile file(marker);
+        return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+    };
+    QTRY_COMPARE(written(), QByteArray("/\n")); // detached, in /
 }
 
 void tst_SingleInstance::missingAgentProgramIsReported()
