@@ -409,7 +409,7 @@ function report(r) {
     }
   }
   for (const [method, l] of Object.entries(r.latency)) {
-    lines.push(`  ${method}: the agent's own work per request ≈ ${f(l.agent.p50_us - l.qt.p50_us)} µs (its p50 minus the QLocalServer echo's)`);
+    lines.push(`  ${method}: the agent's work and event loop per request ≈ ${f(l.agent.p50_us - l.raw.p50_us)} µs (its p50 minus the raw socket echo's)`);
   }
   lines.push('');
   lines.push(`throughput (requests/s, one request in flight per client, median of ${r.rounds} round(s) of ${plan.durationMs / 1000} s)`);

@@ -55,11 +55,9 @@ void IpcConnection::abort()
 {
     if (m_fd < 0)
         return;
+    // Disabled, not deleted: this may run inside a notifier's own signal. They go with the connection.
     m_readNotifier->setEnabled(false);
     m_writeNotifier->setEnabled(false);
-    delete m_readNotifier;
-    delete m_writeNotifier;
-    m_readNotifier = m_writeNotifier = nullptr;
     ::close(m_fd);
     m_fd = -1;
     m_unsent.clear();
