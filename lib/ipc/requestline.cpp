@@ -56,11 +56,13 @@ public:
         const char *start = m_at;
         qint64 number = 0;
         while (m_at < m_end && *m_at >= '0' && *m_at <= '9') {
+            if (m_at - start == 15)
+                return false; // longer numbers are the full reader's (and would overflow here)
             number = number * 10 + (*m_at - '0');
             ++m_at;
         }
         const qsizetype digits = m_at - start;
-        if (digits == 0 || digits > 15 || (digits > 1 && *start == '0'))
+        if (digits == 0 || (digits > 1 && *start == '0'))
             return false;
         // A fraction or an exponent is the full reader's business.
         if (m_at < m_end && (*m_at == '.' || *m_at == 'e' || *m_at == 'E'))

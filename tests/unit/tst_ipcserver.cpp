@@ -4,6 +4,7 @@
 #include "agent/agent.h"
 #include "ipc/ipcserver.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -239,6 +240,43 @@ private Q_SLOTS:
         Client other(m_server->socketPath());
         other.send(1, QStringLiteral("status"));
         QVERIFY(other.response(1).contains(QLatin1String("result")));
+    }
+
+    // The answer to an oversized frame may have to wait behind unread answers; a client that never
+    // reads them is closed anyway once the grace time is over, not held open forever.
+    void oversizedFrameFromAClientThatDoesNotRead()
+    {
+        QTRY_COMPARE(m_server->connections().size(), 0);
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        QVERIFY(fd >= 0);
+        const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        const QByteArray path = QFile::encodeName(m_server->socketPath());
+        memcpy(address.sun_path, path.constData(), size_t(path.size()));
+        QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0);
+        QTRY_COMPARE(m_server->connections().size(), 1);
+        IpcConnection *connection = m_server->connections().constFirst();
+        // Requests until the kernel holds no more of the answers: the agent keeps the rest.
+        const QByteArray request = "{\"id\":1,\"method\":\"providers\"}\n";
+        QDeadlineTimer deadline(20000);
+        while (connection->bytesToWrite() == 0 && !deadline.hasExpired()) {
+            QCOMPARE(::send(fd, request.constData(), size_t(request.size()), MSG_NOSIGNAL), ssize_t(request.size()));
+            QTest::qWait(1);
+        }
+        QVERIFY(connection->bytesToWrite() > 0);
+        QVERIFY(connection->bytesToWrite() < IpcConnection::MaxUnsentBytes);
+        QByteArray oversized = "{\"id\":2,\"method\":\"status\",\"pad\":\"" + QByteArray(IpcConnection::MaxRequestBytes, 'x') + "\"}\n";
+        while (!oversized.isEmpty() && !m_server->connections().isEmpty() && !deadline.hasExpired()) {
+            const ssize_t n = ::send(fd, oversized.constData(), size_t(oversized.size()), MSG_NOSIGNAL);
+            if (n > 0)
+                oversized.remove(0, n);
+            QTest::qWait(1);
+        }
+        QElapsedTimer closing;
+        closing.start();
+        QTRY_VERIFY_WITH_TIMEOUT(m_server->connections().isEmpty(), IpcConnection::ClosingGraceMs + 5000);
+        qInfo() << "closed" << closing.elapsed() << "ms after the oversized frame";
     }
 
     void frameCapIncludesTheNewline()

@@ -36,6 +36,8 @@ private Q_SLOTS:
         QTest::newRow("negative id") << QByteArray("{\"id\":-9,\"method\":\"token\"}") << false;
         QTest::newRow("fraction") << QByteArray("{\"id\":1.5,\"method\":\"token\"}") << false;
         QTest::newRow("exponent") << QByteArray("{\"id\":1e3,\"method\":\"token\"}") << false;
+        QTest::newRow("19 digits") << QByteArray("{\"id\":1234567834567890123,\"method\":\"token\"}") << false;
+        QTest::newRow("30 digits") << QByteArray("{\"id\":123456789012345678901234567890,\"method\":\"token\"}") << false;
         QTest::newRow("16 digits") << QByteArray("{\"id\":1234567890123456,\"method\":\"token\"}") << false;
         QTest::newRow("escaped method") << QByteArray("{\"id\":10,\"method\":\"tok\\u0065n\"}") << false;
         QTest::newRow("escaped id") << QByteArray("{\"id\":\"a\\\"b\",\"method\":\"token\"}") << false;
