@@ -243,6 +243,20 @@ signet_client *signet_client_connect(const char *socket_path, signet_error *err)
         return NULL;
     }
 
+#ifdef SO_PEERCRED
+    /* The agent's directory is private, so only this user's agent can listen there; a misconfigured
+       XDG_RUNTIME_DIR (or --socket) could still point at another user's socket. Never talk to that. */
+    struct ucred peer;
+    socklen_t peer_length = sizeof(peer);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) != 0 || peer.uid != getuid()) {
+        close(fd);
+        set_error(err, SIGNET_ERROR_CONNECT, EACCES,
+                  "The process listening on %.300s belongs to another user; Signet will not talk to it. Check XDG_RUNTIME_DIR.",
+                  socket_path);
+        return NULL;
+    }
+#endif
+
     signet_client *client = calloc(1, sizeof(*client));
     if (!client) {
         close(fd);

@@ -138,7 +138,8 @@ SIGNET_CLIENT_API int signet_exit_code(const signet_error *err);
 SIGNET_CLIENT_API int signet_default_socket_path(char *buffer, size_t size, signet_error *err);
 
 /* Connects to the agent at `socket_path` (borrowed), or at the default path when it is NULL. The socket is
-   close-on-exec. Returns a new client to release with signet_client_close(), or NULL and fills `err`. */
+   close-on-exec. A socket whose listener runs as another user is refused (SIGNET_ERROR_CONNECT, EACCES).
+   Returns a new client to release with signet_client_close(), or NULL and fills `err`. */
 SIGNET_CLIENT_API signet_client *signet_client_connect(const char *socket_path, signet_error *err);
 
 /* Closes the connection and frees the client. NULL is ignored. */

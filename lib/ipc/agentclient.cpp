@@ -1,14 +1,16 @@
 #include "agentclient.h"
 
+#include <signet-client.h>
+
 #include <QDir>
+#include <QFile>
 #include <QJsonDocument>
-#include <QLocalSocket>
 #include <QLoggingCategory>
 #include <QPointer>
+#include <QSocketNotifier>
 
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
 
 namespace Signet {
 
@@ -16,9 +18,10 @@ namespace {
 
 Q_LOGGING_CATEGORY(lcClient, "signet.ipc.client", QtInfoMsg)
 
-const QString StartHint = QStringLiteral("Start it with 'signet-agent' (it keeps running in the background).");
+static_assert(AgentClient::MaxIncomingLineBytes == SIGNET_CLIENT_MAX_MESSAGE_BYTES);
+static_assert(AgentClient::MaxOutgoingLineBytes == SIGNET_CLIENT_MAX_REQUEST_BYTES);
 
-// An id from the wire as ours: this client only ever sends positive integers.
+// An id from the wire: the C library only ever sends positive integers.
 qint64 idFromJson(const QJsonValue &value)
 {
     if (!value.isDouble())
@@ -26,6 +29,19 @@ qint64 idFromJson(const QJsonValue &value)
     const double number = value.toDouble();
     const auto id = qint64(number);
     return double(id) == number && id > 0 ? id : -1;
+}
+
+// A message from the C library as a QJsonObject (jansson writes it, QJsonDocument reads it back:
+// at the window's rate of messages, simpler than walking both trees).
+QJsonObject toQt(json_t *message)
+{
+    char *text = json_dumps(message, JSON_COMPACT);
+    json_decref(message);
+    if (!text)
+        return {};
+    const QJsonObject object = QJsonDocument::fromJson(QByteArray(text)).object();
+    std::free(text);
+    return object;
 }
 
 } // namespace
@@ -37,9 +53,9 @@ AgentClient::AgentClient(QObject *parent)
 
 AgentClient::~AgentClient()
 {
-    // No signals from a half-destroyed object: just drop the socket.
-    if (m_socket)
-        m_socket->disconnect(this);
+    // No signals from a half-destroyed object: just drop the connection.
+    delete m_notifier;
+    signet_client_close(m_client);
 }
 
 QString AgentClient::defaultSocketPath(QString *errorMessage)
@@ -73,8 +89,7 @@ void AgentClient::connectToAgent(const QString &socketPath)
         }, Qt::QueuedConnection);
         return;
     }
-    // QLocalSocket reports some outcomes from inside connectToServer(); start from the event loop
-    // so that ours never come from inside connectToAgent().
+    // From the event loop, so that the outcome never comes from inside connectToAgent().
     QMetaObject::invokeMethod(this, [this, generation] { startConnecting(generation); }, Qt::QueuedConnection);
 }
 
@@ -83,106 +98,70 @@ void AgentClient::startConnecting(quint64 generation)
     if (generation != m_generation)
         return;
     qCDebug(lcClient).noquote() << "connecting to" << m_socketPath;
-    m_socket = new QLocalSocket(this);
-    // Bounds what the socket buffers ahead of us; onReadyRead() enforces the line cap.
-    m_socket->setReadBufferSize(MaxIncomingLineBytes);
-    connect(m_socket, &QLocalSocket::connected, this, &AgentClient::onSocketConnected);
-    connect(m_socket, &QLocalSocket::errorOccurred, this, &AgentClient::onSocketError);
-    connect(m_socket, &QLocalSocket::readyRead, this, &AgentClient::onReadyRead);
-    connect(m_socket, &QLocalSocket::disconnected, this, [this] {
-        fail(Error::ConnectionLost, QStringLiteral("The agent closed the connection."));
-    });
-    m_socket->connectToServer(m_socketPath);
-}
-
-void AgentClient::onSocketConnected()
-{
-#ifdef SO_PEERCRED
-    // The socket's directory is private, so only our own agent can be listening there; checking
-    // the peer costs nothing and catches a misconfigured XDG_RUNTIME_DIR.
-    ucred credentials{};
-    socklen_t length = sizeof(credentials);
-    if (::getsockopt(int(m_socket->socketDescriptor()), SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0
-        || credentials.uid != ::getuid()) {
-        fail(Error::AccessDenied,
-             QStringLiteral("The process listening on %1 belongs to another user; Signet will not talk to it. Check XDG_RUNTIME_DIR.").arg(m_socketPath));
+    // A UNIX socket connects at once (or fails at once): no need to wait in the event loop.
+    signet_error error;
+    m_client = signet_client_connect(QFile::encodeName(m_socketPath).constData(), &error);
+    if (!m_client) {
+        const QString message = QString::fromUtf8(error.message);
+        if (error.kind == SIGNET_ERROR_AGENT_NOT_RUNNING)
+            fail(Error::AgentNotRunning, message);
+        else if (error.sys_errno == EACCES || error.sys_errno == EPERM)
+            fail(Error::AccessDenied, message);
+        else
+            fail(Error::SocketError, message);
         return;
     }
-#endif
+    m_notifier = new QSocketNotifier(qintptr(signet_client_fd(m_client)), QSocketNotifier::Read, this);
+    connect(m_notifier, &QSocketNotifier::activated, this, &AgentClient::onReadable);
     qCDebug(lcClient) << "connected; sending" << m_queued.size() << "queued request(s)";
     // Queued requests go first, so that they keep their order with requests made from slots.
-    for (const QByteArray &line : std::exchange(m_queued, {}))
-        writeLine(line);
-    const quint64 generation = m_generation;
+    for (const Request &request : std::exchange(m_queued, {})) {
+        send(request);
+        if (generation != m_generation)
+            return;
+    }
     setState(State::Connected);
     if (generation != m_generation)
         return;
     Q_EMIT connected();
-    if (generation == m_generation && m_socket->bytesAvailable() > 0)
-        onReadyRead();
 }
 
-void AgentClient::onSocketError()
+void AgentClient::onReadable()
 {
-    switch (m_socket->error()) {
-    case QLocalSocket::ServerNotFoundError:
-    case QLocalSocket::ConnectionRefusedError:
-        fail(Error::AgentNotRunning, QStringLiteral("The Signet agent is not running (nothing listens on %1). %2").arg(m_socketPath, StartHint));
-        break;
-    case QLocalSocket::SocketAccessError:
-        fail(Error::AccessDenied, QStringLiteral("Permission denied on %1: it belongs to another user. Check XDG_RUNTIME_DIR.").arg(m_socketPath));
-        break;
-    case QLocalSocket::PeerClosedError:
-        fail(Error::ConnectionLost, QStringLiteral("The agent closed the connection."));
-        break;
-    default:
-        fail(m_state == State::Connected ? Error::ConnectionLost : Error::SocketError,
-             QStringLiteral("Cannot talk to the agent at %1: %2.").arg(m_socketPath, m_socket->errorString()));
-        break;
-    }
-}
-
-void AgentClient::onReadyRead()
-{
-    if (m_state != State::Connected)
-        return; // data that arrives before the peer check is read once it passed
     const quint64 generation = m_generation;
-    while (m_socket->bytesAvailable() > 0) {
-        // m_buffer only ever holds the start of one line here; never let it pass the cap.
-        m_buffer += m_socket->read(MaxIncomingLineBytes - m_buffer.size());
-        qsizetype start = 0;
-        qsizetype newline;
-        while ((newline = m_buffer.indexOf('\n', start)) >= 0) {
-            const QByteArray line = m_buffer.mid(start, newline - start);
-            start = newline + 1;
-            handleLine(line);
-            if (generation != m_generation)
-                return; // a slot closed or replaced the connection
+    // Everything the library has now: several messages may have come in one read, and the notifier
+    // only fires again when the socket has more.
+    while (generation == m_generation && m_client) {
+        signet_error error;
+        json_t *message = signet_client_read(m_client, 0, &error);
+        if (message) {
+            handleMessage(toQt(message));
+            continue;
         }
-        m_buffer.remove(0, start);
-        if (m_buffer.size() >= MaxIncomingLineBytes) {
-            fail(Error::FrameTooLarge,
-                 QStringLiteral("The agent sent a message larger than %1 bytes; the connection was closed.").arg(MaxIncomingLineBytes));
+        switch (error.kind) {
+        case SIGNET_ERROR_TIMEOUT:
+            return; // nothing more for now
+        case SIGNET_ERROR_PROTOCOL:
+            if (signet_client_is_usable(m_client)) {
+                qCWarning(lcClient).noquote() << "ignoring a line from the agent that is not a JSON object:" << QString::fromUtf8(error.message);
+                continue;
+            }
+            fail(Error::FrameTooLarge, QStringLiteral("The agent sent a message larger than %1 bytes; the connection was closed.").arg(MaxIncomingLineBytes));
+            return;
+        case SIGNET_ERROR_CLOSED:
+            fail(Error::ConnectionLost, QStringLiteral("The agent closed the connection."));
+            return;
+        default:
+            fail(Error::ConnectionLost, QString::fromUtf8(error.message));
             return;
         }
     }
 }
 
-void AgentClient::handleLine(const QByteArray &rawLine)
+void AgentClient::handleMessage(const QJsonObject &message)
 {
-    const QByteArray line = rawLine.trimmed();
-    if (line.isEmpty())
-        return;
-    QJsonParseError parseError;
-    const QJsonDocument document = QJsonDocument::fromJson(line, &parseError);
-    if (!document.isObject()) {
-        qCWarning(lcClient) << "ignoring a line from the agent that is not a JSON object:"
-                            << (parseError.error != QJsonParseError::NoError ? parseError.errorString() : QStringLiteral("not an object"));
-        return;
-    }
-    const QJsonObject message = document.object();
     const QJsonValue idValue = message.value(QLatin1String("id"));
-    const qint64 id = idFromJson(idValue);
+    const qint64 wireId = idFromJson(idValue);
 
     const QJsonValue event = message.value(QLatin1String("event"));
     if (!event.isUndefined()) {
@@ -190,6 +169,7 @@ void AgentClient::handleLine(const QByteArray &rawLine)
             qCWarning(lcClient) << "ignoring an event without a name";
             return;
         }
+        const qint64 id = m_pending.value(wireId, -1);
         qCDebug(lcClient).noquote() << "event" << event.toString() << "for request" << id;
         Q_EMIT eventReceived(event.toString(), message.value(QLatin1String("data")).toObject(), id);
         return;
@@ -201,11 +181,16 @@ void AgentClient::handleLine(const QByteArray &rawLine)
         qCDebug(lcClient) << "ignoring a message that is neither an event nor a response";
         return;
     }
-    if (id > 0 && !m_pending.remove(id)) {
-        qCWarning(lcClient) << "ignoring a response to request" << id << "which is not waiting for one";
-        return;
-    }
-    if (id < 0 && !(idValue.isNull() || idValue.isUndefined())) {
+    qint64 id = -1;
+    if (wireId > 0) {
+        const auto pending = m_pending.constFind(wireId);
+        if (pending == m_pending.cend()) {
+            qCWarning(lcClient) << "ignoring a response to request" << wireId << "which is not waiting for one";
+            return;
+        }
+        id = *pending;
+        m_pending.erase(pending);
+    } else if (!(idValue.isNull() || idValue.isUndefined())) {
         qCWarning(lcClient) << "ignoring a response with an id this client never sent";
         return;
     }
@@ -228,28 +213,51 @@ qint64 AgentClient::request(const QString &method, const QJsonObject &params)
         qCWarning(lcClient).noquote() << "not connected to the agent; dropping the request" << method;
         return -1;
     }
-    const qint64 id = m_nextId++;
-    QJsonObject message{{QStringLiteral("id"), id}, {QStringLiteral("method"), method}};
+    Request request{m_nextId, method.toUtf8(), params.isEmpty() ? QByteArray() : QJsonDocument(params).toJson(QJsonDocument::Compact)};
+    // The line the C library will send is no longer than this one (its ids restart at 1 on each
+    // connection; ours never do): refused here, at once, so that the caller learns it from the
+    // return value rather than never hearing back.
+    QJsonObject message{{QStringLiteral("id"), request.id}, {QStringLiteral("method"), method}};
     if (!params.isEmpty())
         message.insert(QStringLiteral("params"), params);
-    QByteArray line = QJsonDocument(message).toJson(QJsonDocument::Compact);
-    line += '\n';
-    if (line.size() > MaxOutgoingLineBytes) {
+    if (QJsonDocument(message).toJson(QJsonDocument::Compact).size() + 1 > MaxOutgoingLineBytes) {
         qCWarning(lcClient).noquote() << "request" << method << "is larger than" << MaxOutgoingLineBytes << "bytes; not sent";
         return -1;
     }
-    qCDebug(lcClient).noquote() << "request" << id << method;
-    m_pending.insert(id);
+    ++m_nextId;
+    qCDebug(lcClient).noquote() << "request" << request.id << method;
     if (m_state == State::Connected)
-        writeLine(line);
+        send(request);
     else
-        m_queued.append(line);
-    return id;
+        m_queued.append(request);
+    return request.id;
 }
 
-void AgentClient::writeLine(const QByteArray &line)
+void AgentClient::send(const Request &request)
 {
-    m_socket->write(line);
+    json_t *params = nullptr;
+    if (!request.params.isEmpty()) {
+        params = json_loadb(request.params.constData(), size_t(request.params.size()), 0, nullptr);
+        if (!params) {
+            qCWarning(lcClient).noquote() << "request" << request.method << "has parameters jansson cannot read; not sent";
+            return;
+        }
+    }
+    signet_error error;
+    // A request is small and the agent always reads: the socket takes it at once.
+    const json_int_t wireId = signet_client_send(m_client, request.method.constData(), params, &error);
+    json_decref(params);
+    if (wireId < 0) {
+        // Reported from the event loop, never from inside request().
+        const quint64 generation = m_generation;
+        const QString message = QString::fromUtf8(error.message);
+        QMetaObject::invokeMethod(this, [this, generation, message] {
+            if (generation == m_generation)
+                fail(Error::ConnectionLost, message);
+        }, Qt::QueuedConnection);
+        return;
+    }
+    m_pending.insert(qint64(wireId), request.id);
 }
 
 void AgentClient::disconnectFromAgent()
@@ -264,7 +272,7 @@ void AgentClient::disconnectFromAgent()
 void AgentClient::fail(Error error, const QString &message)
 {
     if (m_state == State::Disconnected)
-        return; // already reported (QLocalSocket signals both errorOccurred and disconnected)
+        return; // already reported
     const bool wasConnected = m_state == State::Connected;
     // A missing or stopping agent is expected (callers retry); a broken protocol is not.
     if (error == Error::FrameTooLarge || error == Error::AccessDenied || error == Error::SocketError)
@@ -293,15 +301,15 @@ void AgentClient::fail(Error error, const QString &message)
 void AgentClient::closeSocket()
 {
     ++m_generation;
-    m_buffer.clear();
     m_queued.clear();
     m_pending.clear();
-    if (!m_socket)
-        return;
-    QLocalSocket *socket = std::exchange(m_socket, nullptr);
-    socket->disconnect(this);
-    socket->abort();
-    socket->deleteLater();
+    if (m_notifier) {
+        // Maybe inside its own signal: disabled now, deleted later.
+        m_notifier->setEnabled(false);
+        m_notifier->deleteLater();
+        m_notifier = nullptr;
+    }
+    signet_client_close(std::exchange(m_client, nullptr));
 }
 
 void AgentClient::setState(State state)

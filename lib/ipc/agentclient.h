@@ -1,17 +1,22 @@
 #pragma once
 
+#include <QHash>
 #include <QJsonObject>
 #include <QObject>
 #include <QSet>
 #include <QString>
 
-class QLocalSocket;
+class QSocketNotifier;
+struct signet_client;
 
 namespace Signet {
 
-// The Qt client of the agent protocol (docs/ipc.md): one connection to signet-agent over its UNIX
-// socket, line-delimited JSON in both directions. Used by the `signet` window and meant for any Qt
-// companion app; it knows the framing, not the methods, so it stays valid as methods are added.
+// The Qt client of the agent protocol (docs/ipc.md): a thin wrapper of the C client library
+// (lib/client, `signet-client`) that turns its calls into asynchronous requests and signals. The
+// C library connects, frames, enforces the size caps and checks the peer; this class watches its
+// socket with a QSocketNotifier, drains what it has read and hands each message on as Qt types.
+// Used by the `signet` window and meant for any Qt companion app; it knows the framing, not the
+// methods, so it stays valid as methods are added.
 //
 // Everything is asynchronous: connectToAgent() and request() return at once and the outcome arrives
 // as signals from the event loop (never from inside the call), so a slot may call back into the
@@ -55,7 +60,7 @@ public:
     };
     Q_ENUM(Error)
 
-    // Size caps from docs/ipc.md, newline included.
+    // Size caps from docs/ipc.md, newline included (the C library's SIGNET_CLIENT_MAX_*).
     static constexpr qint64 MaxIncomingLineBytes = 1024 * 1024;
     static constexpr qint64 MaxOutgoingLineBytes = 64 * 1024;
 
@@ -105,24 +110,29 @@ Q_SIGNALS:
     void eventReceived(const QString &event, const QJsonObject &data, qint64 id);
 
 private:
+    struct Request {
+        qint64 id;
+        QByteArray method;
+        QByteArray params; // compact JSON, empty when there are none
+    };
     void startConnecting(quint64 generation);
-    void onSocketConnected();
-    void onSocketError();
-    void onReadyRead();
-    void handleLine(const QByteArray &line);
-    void writeLine(const QByteArray &line);
+    void onReadable();
+    void handleMessage(const QJsonObject &message);
+    void send(const Request &request);
     void fail(Error error, const QString &message);
     void closeSocket();
     void setState(State state);
 
-    QLocalSocket *m_socket = nullptr;
+    signet_client *m_client = nullptr;
+    QSocketNotifier *m_notifier = nullptr;
     State m_state = State::Disconnected;
     Error m_error = Error::NoError;
     QString m_errorString;
     QString m_socketPath;
-    QByteArray m_buffer;
-    QList<QByteArray> m_queued; // requests made while connecting
-    QSet<qint64> m_pending;     // ids sent and not yet answered on this connection
+    QList<Request> m_queued; // requests made while connecting
+    // The C library numbers each connection's requests from 1; this client's ids increase across
+    // connections. Requests sent and not yet answered on this connection: the library's id -> ours.
+    QHash<qint64, qint64> m_pending;
     qint64 m_nextId = 1;
     quint64 m_generation = 0; // bumped whenever a connection is dropped, to ignore stale callbacks
 };

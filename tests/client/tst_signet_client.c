@@ -318,6 +318,50 @@ static void test_connection_refused(void)
     rmdir(dir);
 }
 
+/* A socket whose listener runs as another user (a wrong XDG_RUNTIME_DIR or --socket) is refused. Creating
+   one needs another uid: run as root (as CI does), a child becomes "nobody" and listens. */
+static void test_listener_of_another_user(void)
+{
+    if (geteuid() != 0) {
+        printf("  (not root: cannot listen as another user here; CI runs this as root)\n");
+        return;
+    }
+    /* Outside the test's private base directory, which nobody cannot enter. */
+    char dir[] = "/tmp/signet-other-user.XXXXXX", path[PATH_MAX];
+    if (!mkdtemp(dir) || chmod(dir, 0777) != 0)
+        exit(2);
+    snprintf(path, sizeof(path), "%s/other.sock", dir);
+    int ready[2];
+    if (pipe(ready) != 0)
+        exit(2);
+    const pid_t child = fork();
+    if (child == 0) {
+        close(ready[0]);
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        listen_at(path);
+        if (write(ready[1], "x", 1) != 1)
+            _exit(4);
+        pause();
+        _exit(0);
+    }
+    close(ready[1]);
+    char byte;
+    CHECK(read(ready[0], &byte, 1) == 1);
+    close(ready[0]);
+    signet_error err;
+    signet_client *client = signet_client_connect(path, &err);
+    CHECK(client == NULL);
+    CHECK_INT(err.kind, SIGNET_ERROR_CONNECT);
+    CHECK_INT(err.sys_errno, EACCES);
+    CHECK(strstr(err.message, "another user") != NULL);
+    signet_client_close(client);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_explicit_path_and_cloexec(void)
 {
     fixture f;
@@ -822,6 +866,7 @@ int main(void)
     RUN(test_missing_runtime_dir);
     RUN(test_no_socket);
     RUN(test_connection_refused);
+    RUN(test_listener_of_another_user);
     RUN(test_explicit_path_and_cloexec);
     RUN(test_message_split_byte_by_byte);
     RUN(test_two_messages_in_one_write);

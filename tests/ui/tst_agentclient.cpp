@@ -305,6 +305,10 @@ void tst_AgentClient::events_data()
         << QByteArray(R"({"id":3,"event":"future-event","data":{"k":1},"result":{}})") << QStringLiteral("future-event") << qint64(3)
         << QStringLiteral("k");
     QTest::newRow("an event without data") << QByteArray(R"({"event":"ping"})") << QStringLiteral("ping") << qint64(-1) << QString();
+    // The test makes requests 1..id first (never answered); 9 is none of them.
+    QTest::newRow("an event for a request this client is not waiting for")
+        << QByteArray(R"({"id":9,"event":"authorization-url","data":{"url":"http://127.0.0.1:4000/"}})") << QStringLiteral("authorization-url")
+        << qint64(-1) << QStringLiteral("url");
 }
 
 void tst_AgentClient::events()
@@ -315,6 +319,11 @@ void tst_AgentClient::events()
     QFETCH(QString, dataKey);
 
     QVERIFY(connectClient());
+    // Progress events name a request the client is waiting for; the client hands on its own id.
+    m_agent->handler = [](const FakeAgent::Request &) { return true; }; // never answered
+    for (qint64 i = 1; i <= id; ++i)
+        QCOMPARE(m_client->request(QStringLiteral("signin")), i);
+    QTRY_COMPARE(m_agent->requests.size(), qMax<qsizetype>(id, 0));
     QSignalSpy events(m_client.get(), &AgentClient::eventReceived);
     QSignalSpy responses(m_client.get(), &AgentClient::responseReceived);
     m_agent->sendRaw(line + '\n');
@@ -441,8 +450,16 @@ void tst_AgentClient::reconnectKeepsIdsUnique()
     const qint64 first = m_client->request(QStringLiteral("whoami"));
     m_client->disconnectFromAgent();
     QVERIFY(connectClient());
+    QSignalSpy responses(m_client.get(), &AgentClient::responseReceived);
     const qint64 second = m_client->request(QStringLiteral("whoami"));
     QVERIFY(second > first);
+    // On the wire, each connection numbers its requests from 1 (the C library's ids); the answer
+    // still comes back under the id request() returned.
+    QTRY_COMPARE(m_agent->count(QStringLiteral("whoami")), 2);
+    QCOMPARE(m_agent->lastRequest(QStringLiteral("whoami")).id.toInteger(), 1);
+    m_agent->sendRaw(R"({"id":1,"result":{"identity":null}})" "\n");
+    QTRY_COMPARE(responses.size(), 1);
+    QCOMPARE(responses.at(0).at(0).toLongLong(), second);
 
     // Connecting again while connected ends the old connection first, visibly.
     QSignalSpy disconnected(m_client.get(), &AgentClient::disconnected);
