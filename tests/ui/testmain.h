@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -20,3 +21,12 @@
 
 #define SIGNET_TEST_MAIN(TestObject) SIGNET_TEST_MAIN_IMPL(TestObject, QGuiApplication)
 #define SIGNET_TEST_GUILESS_MAIN(TestObject) SIGNET_TEST_MAIN_IMPL(TestObject, QCoreApplication)
+
+// What a file holds now; empty when it does not exist (yet). For QTRY_COMPARE on a file a launched
+// script writes: the shell creates the file before anything is written to it, so its existence proves
+// nothing.
+inline QByteArray fileContents(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}

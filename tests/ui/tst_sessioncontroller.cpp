@@ -776,9 +776,7 @@ void tst_SessionController::whereTheSignInPageIsShown()
     QTRY_COMPARE(m_controller->authorizationUrl(), url);
     const QString received = bin.filePath(expected + QStringLiteral(".url"));
     QTRY_VERIFY2(QFile::exists(received), qPrintable(expected + QStringLiteral(" was not started")));
-    QFile file(received);
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    QCOMPARE(QString::fromUtf8(file.readAll()), url);
+    QTRY_COMPARE(QString::fromUtf8(fileContents(received)), url);
     QVERIFY(!QFile::exists(bin.filePath((expected == QLatin1String("opener") ? QStringLiteral("webview") : QStringLiteral("opener")) + QStringLiteral(".url"))));
     QCOMPARE(m_controller->embeddedSignIn(), expected == QLatin1String("webview"));
 }

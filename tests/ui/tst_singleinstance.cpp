@@ -4,6 +4,7 @@
 #include "agentlauncher.h"
 #include "fakeagent.h"
 #include "singleinstance.h"
+#include "testmain.h"
 
 #include <QFile>
 #include <QLocalSocket>
@@ -101,12 +102,7 @@ void tst_SingleInstance::agentIsStartedWhenNoneAnswers()
     QVERIFY(script.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner));
     QString message;
     QCOMPARE(Signet::ensureAgentRunning(dir.filePath(QStringLiteral("nobody.sock")), program, &message), Signet::AgentLaunch::Started);
-    // The shell creates the file before it writes to it: wait for the content, not the file.
-    const auto written = [&marker] {
-        QFile file(marker);
-        return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-    };
-    QTRY_COMPARE(written(), QByteArray("/\n")); // detached, in /
+    QTRY_COMPARE(fileContents(marker), QByteArray("/\n")); // detached, in /
 }
 
 void tst_SingleInstance::missingAgentProgramIsReported()
