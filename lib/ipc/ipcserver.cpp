@@ -6,8 +6,6 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QLocalServer>
-#include <functional>
 #include <QSocketNotifier>
 #include <QTimer>
 
@@ -19,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace Signet {
@@ -310,34 +309,22 @@ void IpcConnection::sendEvent(const QString &event, const QJsonObject &data, con
     write(message);
 }
 
-namespace {
-// QLocalServer without QLocalSocket: the accepted descriptor goes to IpcConnection as it is.
-class Listener : public QLocalServer
-{
-public:
-    Listener(QObject *parent, std::function<void(int)> accepted)
-        : QLocalServer(parent)
-        , m_accepted(std::move(accepted))
-    {
-    }
-
-protected:
-    void incomingConnection(quintptr descriptor) override { m_accepted(int(descriptor)); }
-
-private:
-    std::function<void(int)> m_accepted;
-};
-} // namespace
-
 IpcServer::IpcServer(QObject *parent)
     : QObject(parent)
-    , m_server(new Listener(this, [this](int fd) { onIncomingConnection(fd); }))
 {
 }
 
 IpcServer::~IpcServer()
 {
-    m_server->close();
+    delete m_acceptNotifier;
+    if (m_listenFd >= 0) {
+        ::close(m_listenFd);
+        // Under socket activation the path is systemd's: it goes on listening for the next client.
+        if (m_ownsSocketFile)
+            ::unlink(QFile::encodeName(m_socketPath).constData());
+    }
+    if (m_spareFd >= 0)
+        ::close(m_spareFd);
 }
 
 QString IpcServer::defaultRuntimeDirectory(QString *errorMessage)
@@ -374,23 +361,36 @@ bool IpcServer::listen(const QString &directory, QString *errorMessage)
         return false;
     }
 
-    // QLocalServer::listen with UserAccessOption silently replaces an existing socket, so the
-    // lock file, not the socket, decides who is the agent. QLockFile recognises a lock left by a
+    // The lock file, not the socket, decides who is the agent: a socket file may be left by an agent
+    // that crashed, and binding over it needs it gone first. QLockFile recognises a lock left by a
     // dead process as stale.
     if (!takeLock(directory, QStringLiteral("stop it first or use it"), errorMessage))
         return false;
 
     m_socketPath = QDir(directory).filePath(QStringLiteral("agent.sock"));
-    QLocalServer::removeServer(m_socketPath); // left behind by an agent that crashed
-    m_server->setSocketOptions(QLocalServer::UserAccessOption);
-    // Many companion apps may connect at once at login.
-#if QT_VERSION >= QT_VERSION_CHECK(6, 3, 0)
-    m_server->setListenBacklogSize(1024);
-#endif
-    if (!m_server->listen(m_socketPath)) {
-        *errorMessage = QStringLiteral("Cannot listen on %1: %2.").arg(m_socketPath, m_server->errorString());
+    const QByteArray socketPath = QFile::encodeName(m_socketPath);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (size_t(socketPath.size()) >= sizeof(address.sun_path)) {
+        *errorMessage = QStringLiteral("%1 is too long for a UNIX socket (at most %2 bytes); set XDG_RUNTIME_DIR to a shorter path.")
+                            .arg(m_socketPath)
+                            .arg(sizeof(address.sun_path) - 1);
         return false;
     }
+    std::memcpy(address.sun_path, socketPath.constData(), size_t(socketPath.size()));
+    ::unlink(socketPath.constData()); // left behind by an agent that crashed
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    // The directory is private already; the socket is made so too. Many companion apps may connect
+    // at once at login: a long backlog (the kernel caps it at net.core.somaxconn).
+    if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr *>(&address), sizeof(address)) != 0 || ::chmod(socketPath.constData(), 0600) != 0
+        || ::listen(fd, 1024) != 0) {
+        *errorMessage = QStringLiteral("Cannot listen on %1: %2.").arg(m_socketPath, QString::fromLocal8Bit(strerror(errno)));
+        if (fd >= 0)
+            ::close(fd);
+        return false;
+    }
+    m_ownsSocketFile = true;
+    serve(fd);
     qCInfo(lcIpc).noquote() << "listening on" << m_socketPath;
     return true;
 }
@@ -417,26 +417,65 @@ bool IpcServer::listenOnDescriptor(int fd, const QString &directory, QString *er
     if (!takeLock(directory, QStringLiteral("stop it, then start signet-agent.service again"), errorMessage))
         return false;
     m_socketPath = QDir(directory).filePath(QStringLiteral("agent.sock"));
-    // QLocalServer deletes the socket's path when it closes, but here the path belongs to systemd,
-    // which goes on listening for the next client after the agent exits. A second name for the
-    // same socket (a hard link) puts the path back once the server is gone.
-    const QByteArray path = QFile::encodeName(m_socketPath);
-    const QByteArray keep = path + ".systemd";
-    ::unlink(keep.constData());
-    if (::link(path.constData(), keep.constData()) == 0) {
-        connect(m_server, &QObject::destroyed, m_server, [path, keep] {
-            if (::rename(keep.constData(), path.constData()) != 0)
-                ::unlink(keep.constData());
-        });
-    } else {
-        qCWarning(lcIpc).noquote() << "cannot keep" << m_socketPath << "for systemd after exit:" << strerror(errno);
-    }
-    if (!m_server->listen(qintptr(fd))) {
-        *errorMessage = QStringLiteral("Cannot use the socket systemd passed for %1: %2.").arg(m_socketPath, m_server->errorString());
+    if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+        *errorMessage = QStringLiteral("Cannot use the socket systemd passed for %1: %2.").arg(m_socketPath, QString::fromLocal8Bit(strerror(errno)));
         return false;
     }
+    // The path stays when the agent exits: systemd keeps listening on it.
+    m_ownsSocketFile = false;
+    serve(fd);
     qCInfo(lcIpc).noquote() << "listening on" << m_socketPath << "(socket activation)";
     return true;
+}
+
+void IpcServer::serve(int fd)
+{
+    m_listenFd = fd;
+    m_spareFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    m_acceptNotifier = new QSocketNotifier(qintptr(fd), QSocketNotifier::Read, this);
+    connect(m_acceptNotifier, &QSocketNotifier::activated, this, &IpcServer::acceptConnections);
+}
+
+void IpcServer::acceptConnections()
+{
+    // A few per wake-up, so that a crowd at login cannot starve the clients already connected.
+    for (int i = 0; i < 64; ++i) {
+        const int fd = ::accept4(m_listenFd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+            onIncomingConnection(fd);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE)
+            refuseWithoutDescriptors();
+        return; // EAGAIN: none waiting
+    }
+}
+
+void IpcServer::refuseWithoutDescriptors()
+{
+    // Out of file descriptors. The waiting client would stay in the queue and keep the socket
+    // readable — a busy loop — and QLocalServer would even stop listening for good. Instead the
+    // descriptor held in reserve takes the client, which is closed at once (it hears "no" instead
+    // of hanging), and everyone after it is served again as soon as descriptors are free.
+    qCWarning(lcIpc) << "refused a connection: the agent has no file descriptors left (its limit is too low; see docs/admin.md)";
+    if (m_spareFd >= 0) {
+        ::close(m_spareFd);
+        const int fd = ::accept4(m_listenFd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd >= 0)
+            ::close(fd);
+        m_spareFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    if (m_spareFd < 0) {
+        // No reserve either: pause accepting briefly rather than spin.
+        m_acceptNotifier->setEnabled(false);
+        QTimer::singleShot(100, this, [this] {
+            if (m_spareFd < 0)
+                m_spareFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            m_acceptNotifier->setEnabled(true);
+        });
+    }
 }
 
 QList<IpcConnection *> IpcServer::connections() const

@@ -12,7 +12,6 @@
 
 #include <memory>
 
-class QLocalServer;
 class QSocketNotifier;
 
 namespace Signet {
@@ -128,12 +127,20 @@ Q_SIGNALS:
     void newConnection(Signet::IpcConnection *connection);
 
 private:
+    void serve(int fd);
+    void acceptConnections();
+    void refuseWithoutDescriptors();
     void onIncomingConnection(int fd);
     // The lock that makes the agent single-instance per user; `whatToDo` ends the message when
     // another agent holds it.
     bool takeLock(const QString &directory, const QString &whatToDo, QString *errorMessage);
 
-    QLocalServer *m_server;
+    int m_listenFd = -1;
+    QSocketNotifier *m_acceptNotifier = nullptr;
+    // Held in reserve, so that a client can still be accepted (and refused) when the process has no
+    // descriptors left.
+    int m_spareFd = -1;
+    bool m_ownsSocketFile = false; // not under socket activation: then the path is systemd's
     std::unique_ptr<QLockFile> m_lock;
     QString m_socketPath;
 };

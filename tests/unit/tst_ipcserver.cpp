@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocalSocket>
+#include <QRegularExpression>
 #include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -16,11 +17,13 @@
 #include <QTest>
 
 #include <cerrno>
+#include <fcntl.h>
 #include <cstring>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -326,6 +329,61 @@ private Q_SLOTS:
 
     // A client that sends requests and never reads its answers is dropped once more than
     // MaxUnsentBytes wait for it, instead of growing the agent's memory without bound.
+    // Out of file descriptors, the agent cannot accept a client. It refuses that one (with the
+    // descriptor it holds in reserve) and goes on listening: QLocalServer, which it used before,
+    // stopped listening for good on the first EMFILE.
+    void outOfDescriptors()
+    {
+        QTRY_COMPARE(m_server->connections().size(), 0);
+        rlimit saved{};
+        QCOMPARE(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+        std::vector<int> fillers;
+        int client = -1;
+        const auto restore = qScopeGuard([&] {
+            for (int fd : fillers)
+                ::close(fd);
+            if (client >= 0)
+                ::close(client);
+            ::setrlimit(RLIMIT_NOFILE, &saved);
+        });
+        // A low limit, so that filling it takes a few hundred descriptors, not a million.
+        const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        QVERIFY(probe >= 0);
+        ::close(probe);
+        rlimit low = saved;
+        low.rlim_cur = rlim_t(probe + 64);
+        QCOMPARE(::setrlimit(RLIMIT_NOFILE, &low), 0);
+        for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;)
+            fillers.push_back(fd);
+        QCOMPARE(errno, EMFILE);
+        ::close(fillers.back()); // one left, for the client's own socket
+        fillers.pop_back();
+
+        client = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QVERIFY(client >= 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        const QByteArray path = QFile::encodeName(m_server->socketPath());
+        memcpy(address.sun_path, path.constData(), size_t(path.size()));
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("no file descriptors left")));
+        QCOMPARE(::connect(client, reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0);
+        // The agent closes it at once: the client reads the end of the stream, not silence.
+        const auto ended = [client] {
+            char byte;
+            return ::recv(client, &byte, 1, MSG_DONTWAIT) == 0;
+        };
+        QTRY_VERIFY(ended());
+        QCOMPARE(m_server->connections().size(), 0);
+
+        // Descriptors again: the next client is served.
+        for (int fd : std::exchange(fillers, {}))
+            ::close(fd);
+        ::setrlimit(RLIMIT_NOFILE, &saved);
+        Client next(m_server->socketPath());
+        next.send(1, QStringLiteral("status"));
+        QVERIFY(next.response(1).contains(QLatin1String("result")));
+    }
+
     void clientThatDoesNotReadIsDropped()
     {
         QTRY_COMPARE(m_server->connections().size(), 0);
