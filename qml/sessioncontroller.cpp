@@ -550,8 +550,11 @@ void SessionController::onEvent(const QString &event, const QJsonObject &data, q
     } else if (event == QLatin1String("signed-out")) {
         const QString provider = jsonString(data, "provider");
         setIdentity({});
-        if (jsonString(data, "reason") == QLatin1String("expired")) {
+        const QString reason = jsonString(data, "reason");
+        if (reason == QLatin1String("expired")) {
             setNotice(tr("Your session with %1 expired. Sign in again to continue.").arg(providerName(provider)));
+        } else if (reason == QLatin1String("revoked")) {
+            setNotice(tr("%1 ended your session (it was revoked or replaced). Sign in again to continue.").arg(providerName(provider)));
         } else {
             setNotice({});
         }

@@ -995,6 +995,8 @@ static void put_event(const json_t *message)
             fputs(" (the session expired)", stdout);
         else if (reason && strcmp(reason, "policy") == 0)
             fputs(" (the policy no longer admits this identity)", stdout);
+        else if (reason && strcmp(reason, "revoked") == 0)
+            fputs(" (the provider ended the session; sign in again)", stdout);
         else if (reason) {
             fputs(" (", stdout);
             put_text(stdout, reason);

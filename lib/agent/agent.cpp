@@ -1054,6 +1054,16 @@ void Agent::onRenewalFinished(TokenRefresh *refresh, quint64 generation)
         return; // signed out meanwhile
     }
     Identity identity = m_session.identity();
+    if (isGrantGone(refresh->error())) {
+        // Nothing can renew this session any more: keeping it "signed in" until it expires would
+        // hand apps tokens of a grant the provider (or IT there) has ended. After a kill between a
+        // rotation and the keychain write this is the replayed old refresh token, and the outcome
+        // is the clean signed-out state, not a session that only looks alive.
+        qCInfo(lcAgent).noquote() << "the provider refused to renew the session:" << refresh->error().check << "- signing out";
+        m_renewing = false;
+        m_session.end(Session::EndReason::Revoked);
+        return;
+    }
     if (refresh->error().isError()) {
         identity.attention = refresh->error().code == SignInError::Code::ProviderUnreachable
             ? tr("Signet could not renew your session (%1 could not be reached). Check your network; sign in again before it ends.").arg(m_sessionProvider.displayName)
@@ -1089,12 +1099,33 @@ void Agent::onRenewalFinished(TokenRefresh *refresh, quint64 generation)
                           if (generation != m_sessionGeneration)
                               return;
                           if (!result.ok())
-                              qCWarning(lcAgent).noquote() << "the renewed tokens could not be stored; they live in memory only:" << result.message;
+                              forgetStaleStoredSession(result.message);
                           applyRenewal(identity, tokens, claims);
                       });
         return;
     }
     applyRenewal(identity, tokens, claims);
+}
+
+void Agent::forgetStaleStoredSession(const QString &whyNotStored)
+{
+    // The keychain still holds the refresh token the provider has just replaced. Restored after a
+    // restart it would be replayed, and providers that detect replay revoke the whole grant. A
+    // restart that starts signed out is the better outcome, so the stored session goes; this one
+    // carries on in memory (ending it would protect nothing: its tokens are in memory either way).
+    qCWarning(lcAgent).noquote() << "the renewed tokens could not be stored:" << whyNotStored
+                                 << "- the stored session is removed so that a restart cannot replay the replaced refresh token";
+    if (m_store)
+        m_store->clear();
+}
+
+bool Agent::isGrantGone(const SignInError &error)
+{
+    // invalid_grant (RFC 6749 §5.2): the refresh token is invalid, expired, revoked or already used;
+    // GitHub says bad_refresh_token. A refusal of a narrower token is not this: Entra answers
+    // invalid_grant for a resource the person never consented to, while the session's grant lives on.
+    return error.code == SignInError::Code::ProviderError
+        && (error.check == QLatin1String("invalid_grant") || error.check == QLatin1String("bad_refresh_token"));
 }
 
 void Agent::applyRenewal(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims)
@@ -1218,9 +1249,9 @@ void Agent::onScopedRefreshFinished(TokenRefresh *refresh, const QString &key, q
         apply();
         return;
     }
-    m_store->save({identity, session, m_sessionMetadata, claims, m_sessionProvider.clientId}, [apply](const Keychain::Result &result) {
+    m_store->save({identity, session, m_sessionMetadata, claims, m_sessionProvider.clientId}, [this, apply](const Keychain::Result &result) {
         if (!result.ok())
-            qCWarning(lcAgent).noquote() << "the rotated refresh token could not be stored; it lives in memory only:" << result.message;
+            forgetStaleStoredSession(result.message);
         apply();
     });
 }

@@ -87,6 +87,9 @@ private:
     void completeSignIn(SignInAttempt *attempt, const Identity &identity, const QList<Waiter> &waiters);
     void startSignedIn(SignInAttempt *attempt, const Identity &identity, const ProviderConfig &provider, const QList<Waiter> &waiters);
     void applyRenewal(const Identity &identity, const TokenSet &tokens, const QJsonObject &claims);
+    void forgetStaleStoredSession(const QString &whyNotStored);
+    // Whether a refused renewal means the session's grant is gone for good.
+    static bool isGrantGone(const SignInError &error);
     void finishRestoring();
     void requestToken(IpcConnection *connection, const QJsonValue &id, const QJsonObject &params);
     void answerTokenWaiters(const SignInError &error);

@@ -110,9 +110,13 @@ SignInError LoopbackReplyHandler::checkTokenResponse(const JsonResponse &respons
     const QString error = response.body.value(QLatin1String("error")).toString();
     if (!error.isEmpty()) {
         const QString description = printableText(response.body.value(QLatin1String("error_description")).toString());
+        // The code itself, when it has the shape of one, lets a caller tell a grant that is gone
+        // (invalid_grant) from other refusals; anything else is not repeated as a code.
+        static const QRegularExpression codeShape(QStringLiteral("^[A-Za-z0-9_.-]{1,64}$"));
         return {SignInError::Code::ProviderError,
                 tr("%1 refused to finish the sign-in (%2%3). Start the sign-in again; if it keeps failing, ask IT.")
-                    .arg(providerName, printableText(error), description.isEmpty() ? QString() : QStringLiteral(": ") + description)};
+                    .arg(providerName, printableText(error), description.isEmpty() ? QString() : QStringLiteral(": ") + description),
+                codeShape.match(error).hasMatch() ? error : QString()};
     }
     if (!response.ok())
         return {SignInError::Code::ProviderError, tr("%1 answered the token request with %2. Try again later or ask IT.").arg(providerName, response.detail)};

@@ -31,7 +31,8 @@ struct SignInError {
 
     Code code = Code::None;
     QString message;
-    // For a refused ID token: the rule that failed ("nonce", "audience", …), for programs and logs.
+    // For a refused ID token: the rule that failed ("nonce", "audience", …); for a provider's error
+    // answer to a token request: its OAuth error code ("invalid_grant"). For programs and logs.
     QString check;
 
     bool isError() const { return code != Code::None; }

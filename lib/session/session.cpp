@@ -98,6 +98,7 @@ QString Session::reasonName(EndReason reason)
     switch (reason) {
     case EndReason::Expired: return QStringLiteral("expired");
     case EndReason::PolicyChanged: return QStringLiteral("policy");
+    case EndReason::Revoked: return QStringLiteral("revoked");
     case EndReason::SignedOut: break;
     }
     return QStringLiteral("user");

@@ -9,13 +9,15 @@
 namespace Signet {
 
 // The one signed-in identity of this desktop user and its tokens. One account at a time: a new
-// sign-in replaces the old one. In this version the session lives in the agent's memory only
-// (the keychain-backed store comes with the token-store work), so it ends with the agent.
+// sign-in replaces the old one. Keeping it across restarts is SessionStore's job (the agent saves
+// and restores it); this class is the session as the running agent knows it.
 class Session : public QObject
 {
     Q_OBJECT
 public:
-    enum class EndReason { SignedOut, Expired, PolicyChanged };
+    // Revoked: the provider refused to renew it because the grant behind it is gone (revoked by
+    // IT or the person, or ended by the replay of a rotated refresh token).
+    enum class EndReason { SignedOut, Expired, PolicyChanged, Revoked };
     Q_ENUM(EndReason)
 
     explicit Session(QObject *parent = nullptr);

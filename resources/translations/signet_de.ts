@@ -450,6 +450,10 @@ Zugriff: %2</translation>
         <translation>Ihre Sitzung bei %1 ist abgelaufen. Melden Sie sich erneut an, um fortzufahren.</translation>
     </message>
     <message>
+        <source>%1 ended your session (it was revoked or replaced). Sign in again to continue.</source>
+        <translation>%1 hat Ihre Sitzung beendet (sie wurde widerrufen oder ersetzt). Melden Sie sich erneut an, um fortzufahren.</translation>
+    </message>
+    <message>
         <source>No browser could be opened. Copy the address below into your browser.</source>
         <translation>Es konnte kein Browser geöffnet werden. Kopieren Sie die Adresse unten in Ihren Browser.</translation>
     </message>

@@ -41,6 +41,8 @@ private Q_SLOTS:
     void cancelReturnsToSignedOut();
     void joinsRunningSignInWithoutBrowser();
     void signedInAndOutByOtherClients();
+    void signedOutNoticeSaysWhy_data();
+    void signedOutNoticeSaysWhy();
     void signOut();
     void agentGoneThenBack();
     void agentNotRunningAtStart();
@@ -353,6 +355,34 @@ void tst_SessionController::signedInAndOutByOtherClients()
     m_agent->sendEvent(QStringLiteral("policy-changed"), {{QStringLiteral("x"), 1}});
     QTest::qWait(20);
     QCOMPARE(m_controller->state(), SessionController::State::SignedOut);
+}
+
+// Why the session ended, as the person needs to know it: nothing to say when they (or IT's policy, which the
+// failure screen covers) ended it; a sentence when it expired or the provider ended it. A reason newer than this
+// window is treated like a plain sign-out.
+void tst_SessionController::signedOutNoticeSaysWhy_data()
+{
+    QTest::addColumn<QString>("reason");
+    QTest::addColumn<QString>("notice");
+    QTest::newRow("user") << QStringLiteral("user") << QString();
+    QTest::newRow("expired") << QStringLiteral("expired") << QStringLiteral("Your session with Demo identity provider expired. Sign in again to continue.");
+    QTest::newRow("revoked") << QStringLiteral("revoked")
+                             << QStringLiteral("Demo identity provider ended your session (it was revoked or replaced). Sign in again to continue.");
+    QTest::newRow("policy") << QStringLiteral("policy") << QString();
+    QTest::newRow("unknown") << QStringLiteral("a-reason-from-the-future") << QString();
+}
+
+void tst_SessionController::signedOutNoticeSaysWhy()
+{
+    QFETCH(QString, reason);
+    QFETCH(QString, notice);
+    startReady();
+    m_agent->sendEvent(QStringLiteral("signed-in"),
+                       {{QStringLiteral("identity"), FakeAgent::identityFor(QStringLiteral("demo"), QStringLiteral("Bob"), QStringLiteral("bob@example.org"), true, 120)}});
+    QTRY_COMPARE(m_controller->state(), SessionController::State::SignedIn);
+    m_agent->sendEvent(QStringLiteral("signed-out"), {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("reason"), reason}});
+    QTRY_COMPARE(m_controller->state(), SessionController::State::SignedOut);
+    QCOMPARE(m_controller->notice(), notice);
 }
 
 void tst_SessionController::signOut()

@@ -127,16 +127,42 @@ private Q_SLOTS:
         QCOMPARE(w->fake.count("/jwks"), 1); // keys fetched for the check
     }
 
-    void refusedRenewalNeedsAttentionThenExpires()
+    // A refusal that says the grant is gone (invalid_grant; GitHub's bad_refresh_token) ends the session at
+    // once, reason "revoked": nothing can renew it, and apps must not keep getting its tokens. Any other
+    // refusal is final too, but the session lives on until it expires, saying it needs attention.
+    void refusedRenewal_data()
     {
+        QTest::addColumn<QByteArray>("answer");
+        QTest::addColumn<bool>("endsAtOnce");
+        QTest::newRow("invalid_grant") << QByteArray(R"({"error":"invalid_grant","error_description":"refresh token revoked"})") << true;
+        QTest::newRow("GitHub's bad_refresh_token") << QByteArray(R"({"error":"bad_refresh_token","error_description":"The refresh token passed is incorrect or expired."})") << true;
+        QTest::newRow("invalid_client") << QByteArray(R"({"error":"invalid_client"})") << false;
+        QTest::newRow("an error that only looks like invalid_grant") << QByteArray(R"({"error":"invalid_grant "})") << false;
+    }
+
+    void refusedRenewal()
+    {
+        QFETCH(QByteArray, answer);
+        QFETCH(bool, endsAtOnce);
         auto w = world(2s, 60s);
-        w->fake.answers["/token"] = {400, R"({"error":"invalid_grant","error_description":"refresh token revoked"})"};
+        w->fake.answers["/token"] = {400, answer};
+        QSignalSpy ended(w->agent->session(), &Session::ended);
         signIn(*w);
+        if (endsAtOnce) {
+            QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 5000);
+            QCOMPARE(ended.first().at(1).value<Session::EndReason>(), Session::EndReason::Revoked);
+            QVERIFY(!w->agent->session()->isActive());
+            QVERIFY(w->agent->session()->tokens().accessToken.isEmpty());
+            QCOMPARE(w->fake.count("/token"), 1);
+            return;
+        }
         QTRY_VERIFY_WITH_TIMEOUT(!w->agent->session()->identity().attention.isEmpty(), 5000);
+        QCOMPARE(ended.count(), 0);
         QVERIFY2(w->agent->session()->identity().attention.contains(QStringLiteral("Sign in again")), qPrintable(w->agent->session()->identity().attention));
         QCOMPARE(w->agent->session()->identity().toJson().value(QLatin1String("attention")).toString(), w->agent->session()->identity().attention);
         QCOMPARE(w->agent->session()->tokens().accessToken, QStringLiteral("at-1")); // nothing replaced
         QTRY_VERIFY_WITH_TIMEOUT(!w->agent->session()->isActive(), 5000);
+        QCOMPARE(ended.first().at(1).value<Session::EndReason>(), Session::EndReason::Expired);
         QCOMPARE(w->fake.count("/token"), 1); // a refusal is final: no retries
     }
 

@@ -277,10 +277,13 @@ private Q_SLOTS:
         QCOMPARE(thief.requests.size(), 0);
         QVERIFY(attempt.tokens().accessToken.isEmpty()); // nothing kept from a failed attempt
         QVERIFY(!attempt.error().message.contains(QStringLiteral("c0de")));
-        // A refused ID token names the rule that failed, for programs and logs.
-        QCOMPARE(!attempt.error().check.isEmpty(), scenario.startsWith(QLatin1String("id-token")));
+        // A refused ID token names the rule that failed, a token endpoint's error answer its OAuth error
+        // code, for programs and logs.
+        QCOMPARE(!attempt.error().check.isEmpty(), scenario.startsWith(QLatin1String("id-token")) || scenario.startsWith(QLatin1String("token-error")));
         if (QByteArray(QTest::currentDataTag()).contains("nonce"))
             QCOMPARE(attempt.error().check, QStringLiteral("nonce"));
+        if (scenario == QLatin1String("token-error-200"))
+            QCOMPARE(attempt.error().check, QStringLiteral("bad_verification_code"));
     }
 
     void specialCharactersArriveIntact()
