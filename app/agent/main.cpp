@@ -42,14 +42,14 @@ void onSignal(int signal)
     [[maybe_unused]] const auto written = ::write(s_signalPipe[1], &byte, 1);
 }
 
-// SIGTERM/SIGINT end the event loop normally, so the socket is removed and the lock released.
-// SIGHUP reloads the configuration.
-void handleSignals(QCoreApplication *app, const std::function<void()> &reload)
+// SIGTERM/SIGINT call `stop`, which ends the event loop normally (so the socket is removed and the
+// lock released). SIGHUP reloads the configuration.
+void handleSignals(QCoreApplication *app, const std::function<void()> &stop, const std::function<void()> &reload)
 {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s_signalPipe) != 0)
         return;
     auto *notifier = new QSocketNotifier(s_signalPipe[0], QSocketNotifier::Read, app);
-    QObject::connect(notifier, &QSocketNotifier::activated, app, [app, reload] {
+    QObject::connect(notifier, &QSocketNotifier::activated, app, [stop, reload] {
         char byte;
         if (::read(s_signalPipe[0], &byte, 1) == 1 && byte == 'H') {
             qCInfo(lcAgent) << "reloading the configuration on SIGHUP";
@@ -57,7 +57,7 @@ void handleSignals(QCoreApplication *app, const std::function<void()> &reload)
             return;
         }
         qCInfo(lcAgent) << "stopping on signal";
-        app->quit();
+        stop();
     });
     struct sigaction action {};
     action.sa_handler = onSignal;
@@ -214,7 +214,8 @@ int main(int argc, char *argv[])
 
     // Signals are handled before the socket exists: a SIGTERM right after start must still remove it.
     std::function<void()> reload = [] {};
-    handleSignals(&app, [&reload] { reload(); });
+    std::function<void()> stop = [&app] { app.quit(); };
+    handleSignals(&app, [&stop] { stop(); }, [&reload] { reload(); });
 
     QString error;
     const QString directory = Signet::IpcServer::defaultRuntimeDirectory(&error);
@@ -242,6 +243,8 @@ int main(int argc, char *argv[])
     agent.restoreSession();
     // Policy applies without a restart: on SIGHUP, and when the files change.
     reload = [&agent, sources] { agent.reconfigure(Signet::ConfigLoader::load(sources)); };
+    // A keychain write or removal under way (a sign-out at logout, say) finishes first, for at most 3 s.
+    stop = [&app, &store] { store.whenIdle(std::chrono::seconds(3), [&app] { app.quit(); }); };
     Signet::ConfigWatcher watcher(sources);
     QObject::connect(&watcher, &Signet::ConfigWatcher::changed, &agent, reload);
     return app.exec();

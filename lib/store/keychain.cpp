@@ -3,6 +3,8 @@
 #include "logging/logging.h"
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QPointer>
 #include <QTimer>
 
 #include <memory>
@@ -38,7 +40,9 @@ Keychain::Result resultOf(QKeychain::Job *job)
         break;
     case QKeychain::AccessDeniedByUser:
     case QKeychain::AccessDenied:
-        result.error = Keychain::Error::Denied;
+        // A locked Secret Service refuses writes as "access denied" ("Cannot create an item in a
+        // locked collection"): what the person must do then is unlock it, not allow Signet.
+        result.error = job->errorString().contains(QLatin1String("locked"), Qt::CaseInsensitive) ? Keychain::Error::Failed : Keychain::Error::Denied;
         break;
     case QKeychain::NoBackendAvailable:
     case QKeychain::NotImplemented:
@@ -80,6 +84,9 @@ void Keychain::configure(QKeychain::Job *job)
 
 Keychain::Keychain(QObject *parent)
     : QObject(parent)
+#ifdef Q_OS_WIN
+    , m_maxEntryBytes(WindowsPartBytes)
+#endif
     // /proc refuses new files, and the format ignores what a file holds anyway.
     , m_noPlaintext(new QSettings(QStringLiteral("/proc/self/signet-no-plaintext-store"), noPlaintextFormat(), this))
 {
@@ -88,36 +95,190 @@ Keychain::Keychain(QObject *parent)
 Keychain::Callback Keychain::once(Callback done)
 {
     // A keychain that never answers (an unlock prompt nobody sees) must not hold anything up: after
-    // Timeout the operation counts as failed, and a late answer is ignored.
+    // Timeout the operation counts as failed, and a late answer is ignored. The operation counts as
+    // pending until then; it is done only after `done` ran, so that a next step started from it keeps
+    // the keychain busy without a moment of idleness in between.
     auto answered = std::make_shared<bool>(false);
-    QTimer::singleShot(Timeout, this, [answered, done] {
-        if (*answered)
-            return;
-        *answered = true;
-        done({Error::Unavailable, QCoreApplication::translate("Signet::Keychain", "The keychain did not answer within %1 seconds (is it waiting for a password?). Unlock it and retry, or ask IT.")
-                                      .arg(Timeout.count() / 1000),
-              {}});
-    });
-    return [answered, done](const Result &result) {
+    ++m_pending;
+    QPointer<Keychain> self(this);
+    const auto finish = [self, answered, done](const Result &result) {
         if (*answered)
             return;
         *answered = true;
         done(result);
+        if (self && --self->m_pending == 0)
+            Q_EMIT self->idle();
     };
+    QTimer::singleShot(Timeout, this, [finish] {
+        finish({Error::Unavailable, QCoreApplication::translate("Signet::Keychain", "The keychain did not answer within %1 seconds (is it waiting for a password?). Unlock it and retry, or ask IT.")
+                                        .arg(Timeout.count() / 1000),
+                {}});
+    });
+    return finish;
 }
 
-void Keychain::write(const QString &key, const QByteArray &data, Callback callback)
+// Values in parts. The entry under the key itself then holds a manifest,
+//   signet-parts/1 <generation> <count> <size> <sha256 of the value, hex>
+// and the parts live under "<key>#<generation>.<index>". A new value in parts is written to the other
+// generation's entries first, then the manifest is replaced in one write, then the old generation's
+// parts are removed: killed at any moment, the manifest names a complete set of parts, old or new —
+// never a mix. A manifest whose parts are missing or do not add up to its hash reads as NotFound (a
+// broken entry, treated like a missing one).
+namespace {
+const QByteArray PartsMagic = QByteArrayLiteral("signet-parts/1 ");
+}
+
+Keychain::Parts Keychain::partsOf(const QByteArray &entry)
 {
-    const Callback done = once(std::move(callback));
-#ifdef Q_OS_WIN
-    if (data.size() > MaxEntryBytes) {
-        done({Error::Failed, tr("The sign-in is too large for the keychain (%1 bytes; at most %2). Ask IT to reduce the token size (for example fewer groups in the token).")
-                                 .arg(data.size())
-                                 .arg(MaxEntryBytes),
-              {}});
+    Parts parts;
+    if (!entry.startsWith(PartsMagic))
+        return parts;
+    const QList<QByteArray> fields = entry.mid(PartsMagic.size()).split(' ');
+    bool ok[3] = {};
+    if (fields.size() != 4)
+        return parts;
+    const int generation = fields[0].toInt(&ok[0]);
+    const int count = fields[1].toInt(&ok[1]);
+    const qsizetype size = fields[2].toLongLong(&ok[2]);
+    if (!ok[0] || !ok[1] || !ok[2] || (generation != 0 && generation != 1) || count < 1 || count > MaxParts || size < 0 || fields[3].size() != 64)
+        return parts;
+    parts.generation = generation;
+    parts.count = count;
+    parts.size = size;
+    parts.sha256 = QByteArray::fromHex(fields[3]);
+    return parts;
+}
+
+QString Keychain::partKey(const QString &key, int generation, int index)
+{
+    return key + QLatin1Char('#') + QString::number(generation) + QLatin1Char('.') + QString::number(index);
+}
+
+void Keychain::write(const QString &key, const QByteArray &data, Callback done)
+{
+    if (m_maxEntryBytes <= 0) {
+        writeEntry(key, data, std::move(done));
         return;
     }
-#endif
+    // What is there now decides which generation the new parts take, and which parts go afterwards.
+    readEntry(key, [this, key, data, done](const Result &current) {
+        const Parts old = current.ok() ? partsOf(current.data) : Parts{};
+        if (data.size() <= m_maxEntryBytes && !data.startsWith(PartsMagic)) {
+            writeEntry(key, data, [this, key, old, done](const Result &result) {
+                if (result.ok() && old.isParted()) {
+                    removeParts(key, 0);
+                    removeParts(key, 1);
+                }
+                done(result);
+            });
+            return;
+        }
+        QList<QByteArray> parts;
+        for (qsizetype at = 0; at < data.size(); at += m_maxEntryBytes)
+            parts << data.mid(at, m_maxEntryBytes);
+        if (parts.size() > MaxParts) {
+            done({Error::Failed, tr("The sign-in is too large for the keychain (%1 bytes). Ask IT to reduce the token size (for example fewer groups in the token).").arg(data.size()), {}});
+            return;
+        }
+        Parts written;
+        written.generation = old.isParted() ? 1 - old.generation : 0;
+        written.count = int(parts.size());
+        writeParts(key, written.generation, parts, 0, [this, key, data, written, done](const Result &result) {
+            if (!result.ok()) {
+                removeParts(key, written.generation);
+                done(result);
+                return;
+            }
+            const QByteArray manifest = PartsMagic + QByteArray::number(written.generation) + ' ' + QByteArray::number(written.count) + ' '
+                + QByteArray::number(data.size()) + ' ' + QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
+            writeEntry(key, manifest, [this, key, written, done](const Result &switched) {
+                // Every part no manifest names goes: the other generation's, and any of this generation's
+                // beyond the new value that an interrupted replacement left behind.
+                if (switched.ok()) {
+                    removeParts(key, 1 - written.generation);
+                    removeParts(key, written.generation, written.count);
+                }
+                done(switched);
+            });
+        });
+    });
+}
+
+void Keychain::writeParts(const QString &key, int generation, const QList<QByteArray> &parts, int from, Callback done)
+{
+    if (from == parts.size()) {
+        done({});
+        return;
+    }
+    writeEntry(partKey(key, generation, from), parts.at(from), [this, key, generation, parts, from, done](const Result &result) {
+        if (!result.ok()) {
+            done(result);
+            return;
+        }
+        writeParts(key, generation, parts, from + 1, done);
+    });
+}
+
+void Keychain::read(const QString &key, Callback done)
+{
+    if (m_maxEntryBytes <= 0) {
+        readEntry(key, std::move(done));
+        return;
+    }
+    readEntry(key, [this, key, done](const Result &result) {
+        const Parts parts = result.ok() ? partsOf(result.data) : Parts{};
+        if (!parts.isParted()) {
+            done(result);
+            return;
+        }
+        readParts(key, parts, 0, {}, done);
+    });
+}
+
+void Keychain::readParts(const QString &key, const Parts &parts, int index, QByteArray collected, Callback done)
+{
+    if (index == parts.count) {
+        if (collected.size() != parts.size || QCryptographicHash::hash(collected, QCryptographicHash::Sha256) != parts.sha256) {
+            done({Error::NotFound, tr("The keychain entry is incomplete (its parts do not add up)."), {}});
+            return;
+        }
+        done({Error::None, {}, collected});
+        return;
+    }
+    readEntry(partKey(key, parts.generation, index), [this, key, parts, index, collected, done](const Result &result) mutable {
+        if (!result.ok()) {
+            done(result);
+            return;
+        }
+        collected += result.data;
+        readParts(key, parts, index + 1, collected, done);
+    });
+}
+
+void Keychain::removeParts(const QString &key, int generation, int from)
+{
+    for (int index = from; index < MaxParts; ++index)
+        removeEntry(partKey(key, generation, index), [](const Result &) {});
+}
+
+void Keychain::remove(const QString &key, Callback done)
+{
+    if (m_maxEntryBytes <= 0) {
+        removeEntry(key, std::move(done));
+        return;
+    }
+    readEntry(key, [this, key, done](const Result &current) {
+        if (current.ok() && partsOf(current.data).isParted()) {
+            removeParts(key, 0);
+            removeParts(key, 1);
+        }
+        removeEntry(key, done);
+    });
+}
+
+void Keychain::writeEntry(const QString &key, const QByteArray &data, Callback callback)
+{
+    const Callback done = once(std::move(callback));
     auto *job = new QKeychain::WritePasswordJob(Service, this);
     configure(job);
     job->setKey(key);
@@ -126,7 +287,7 @@ void Keychain::write(const QString &key, const QByteArray &data, Callback callba
     job->start();
 }
 
-void Keychain::read(const QString &key, Callback callback)
+void Keychain::readEntry(const QString &key, Callback callback)
 {
     const Callback done = once(std::move(callback));
     auto *job = new QKeychain::ReadPasswordJob(Service, this);
@@ -141,7 +302,7 @@ void Keychain::read(const QString &key, Callback callback)
     job->start();
 }
 
-void Keychain::remove(const QString &key, Callback callback)
+void Keychain::removeEntry(const QString &key, Callback callback)
 {
     const Callback done = once(std::move(callback));
     auto *job = new QKeychain::DeletePasswordJob(Service, this);

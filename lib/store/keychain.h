@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QList>
 #include <QSettings>
 #include <QObject>
 #include <QString>
@@ -45,19 +46,56 @@ public:
     void read(const QString &key, Callback done);
     void remove(const QString &key, Callback done);
 
+    // Windows' Credential Manager keeps at most 2560 bytes per entry (CRED_MAX_CREDENTIAL_BLOB_SIZE),
+    // and a session with an Entra ID token is often larger. Values longer than the limit are kept in
+    // parts of at most that size (see keychain.cpp for the layout and why a kill cannot mix them);
+    // 0 is no limit, what Secret Service and the macOS Keychain need (and entries are then taken as
+    // they are, manifests included). On Windows the limit is
+    // WindowsPartBytes; tests set a small one to exercise the parts on Linux.
+    void setMaxEntryBytes(qsizetype bytes) { m_maxEntryBytes = bytes; }
+    qsizetype maxEntryBytes() const { return m_maxEntryBytes; }
+
+    // Whether no operation is under way (an agent that stops waits for this: a removal cut short would
+    // leave tokens in the keychain that nothing points to any more).
+    bool isIdle() const { return m_pending == 0; }
+
     static const QString Service;
     static constexpr std::chrono::milliseconds Timeout{10'000};
-    // Windows' Credential Manager keeps at most 2560 bytes per entry (CRED_MAX_CREDENTIAL_BLOB_SIZE):
-    // on Windows larger values are refused before the write, with a message that says why. (Not
-    // built or tested here; Secret Service and the macOS Keychain have no such limit.)
-    static constexpr qsizetype MaxEntryBytes = 2560;
+    static constexpr qsizetype WindowsPartBytes = 2048; // under the 2560-byte limit, with room to spare
+    // A value is never split into more parts than this (a token response of 64 KiB would be absurd).
+    static constexpr int MaxParts = 32;
+
+Q_SIGNALS:
+    void idle();
 
 private:
+    struct Parts {
+        int generation = -1; // -1: the value is not in parts
+        int count = 0;
+        qsizetype size = 0;
+        QByteArray sha256;
+        bool isParted() const { return generation >= 0; }
+    };
+    static Parts partsOf(const QByteArray &entry);
+    static QString partKey(const QString &key, int generation, int index);
+
+    // One QtKeychain job on one entry.
+    void writeEntry(const QString &key, const QByteArray &data, Callback done);
+    void readEntry(const QString &key, Callback done);
+    void removeEntry(const QString &key, Callback done);
+    // The parts [from, parts.count) of a value, in order; then done.
+    void writeParts(const QString &key, int generation, const QList<QByteArray> &parts, int from, Callback done);
+    void readParts(const QString &key, const Parts &parts, int index, QByteArray collected, Callback done);
+    // Best effort, for parts no manifest names any more: a generation's indices from `from` on.
+    void removeParts(const QString &key, int generation, int from = 0);
+
     // Calls `done` exactly once: with the job's result, or with Unavailable after Timeout.
     Callback once(Callback done);
     // Hands QtKeychain a settings store that holds nothing and keeps nothing (see keychain.cpp).
     void configure(QKeychain::Job *job);
 
+    qsizetype m_maxEntryBytes = 0;
+    int m_pending = 0;
     QSettings *m_noPlaintext;
 };
 

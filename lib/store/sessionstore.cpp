@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QSaveFile>
+#include <QTimer>
 
 namespace Signet {
 
@@ -109,16 +110,21 @@ QString SessionStore::installationId()
         if (id.size() == 32)
             return m_installationId = QString::fromLatin1(id);
     }
-    QDir().mkpath(m_directory);
-    QFile::setPermissions(m_directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    // A new one is only written down with the first session stored under it (keepInstallationId()):
+    // without a keychain nothing at all reaches the disk.
     QByteArray id(16, Qt::Uninitialized);
     QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(id.data()), id.size() / 4);
-    QSaveFile out(path);
-    if (out.open(QIODevice::WriteOnly)) {
-        out.write(id.toHex());
-        out.commit();
-    }
+    m_installationIdStored = false;
     return m_installationId = QString::fromLatin1(id.toHex());
+}
+
+bool SessionStore::keepInstallationId()
+{
+    if (m_installationIdStored)
+        return true;
+    QSaveFile out(QDir(m_directory).filePath(QStringLiteral("installation-id")));
+    m_installationIdStored = out.open(QIODevice::WriteOnly) && out.write(m_installationId.toLatin1()) >= 0 && out.commit();
+    return m_installationIdStored;
 }
 
 QString SessionStore::keyFor(const Identity &identity)
@@ -147,8 +153,10 @@ void SessionStore::save(const Stored &session, Done done)
             done(result);
             return;
         }
+        QDir().mkpath(m_directory);
+        QFile::setPermissions(m_directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
         QSaveFile file(path);
-        const bool written = file.open(QIODevice::WriteOnly) && file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+        const bool written = keepInstallationId() && file.open(QIODevice::WriteOnly) && file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
             && file.write(QJsonDocument(record).toJson(QJsonDocument::Compact)) >= 0 && file.commit();
         if (!written) {
             // Without its record the entry would never be found again: take it out of the keychain.
@@ -185,9 +193,11 @@ void SessionStore::load(Loaded done)
     stored.tokens.accessTokenExpiresAt = QDateTime::fromString(record.value(QLatin1String("access_token_expires_at")).toString(), Qt::ISODateWithMs).toUTC();
     stored.tokens.scopes = strings(record.value(QLatin1String("scopes")));
     m_keychain.read(key, [this, stored, done](const Keychain::Result &result) mutable {
+        if (result.error == Keychain::Error::NotFound) {
+            forgetUnlessLocked(result, done);
+            return;
+        }
         if (!result.ok()) {
-            if (result.error == Keychain::Error::NotFound)
-                clear(); // the record without its secrets is useless
             done(result, {});
             return;
         }
@@ -205,6 +215,39 @@ void SessionStore::load(Loaded done)
             SecretRedactor::addSecret(secret);
         done({}, stored);
     });
+}
+
+void SessionStore::forgetUnlessLocked(const Keychain::Result &notFound, Loaded done)
+{
+    // A locked Secret Service answers a read as if the entry did not exist (the unlock prompt was
+    // dismissed, or none can be shown). Clearing the record then would lose a session that is still
+    // there: a probe write tells the two apart — a locked keyring refuses it.
+    const QString probe = installationId() + QStringLiteral("/probe");
+    m_keychain.write(probe, QByteArrayLiteral("probe"), [this, probe, notFound, done](const Keychain::Result &written) {
+        if (!written.ok()) {
+            qCWarning(lcSession) << "the keychain did not give the stored session, and it takes no writes: it is locked or refusing; the session is kept for later";
+            done({Keychain::Error::Failed, tr("The keychain is locked, so the stored session cannot be read. Unlock it (for example by signing in to the desktop again) and restart Signet, or sign in again."), {}}, {});
+            return;
+        }
+        m_keychain.remove(probe, [](const Keychain::Result &) {});
+        clear(); // the record without its secrets is useless
+        done(notFound, {});
+    });
+}
+
+void SessionStore::whenIdle(std::chrono::milliseconds limit, std::function<void()> done)
+{
+    if (m_keychain.isIdle()) {
+        done();
+        return;
+    }
+    auto called = std::make_shared<bool>(false);
+    const auto once = [called, done] {
+        if (!std::exchange(*called, true))
+            done();
+    };
+    connect(&m_keychain, &Keychain::idle, this, once, Qt::SingleShotConnection);
+    QTimer::singleShot(limit, this, once);
 }
 
 void SessionStore::clear(Done done)

@@ -40,13 +40,23 @@ public:
     void clear(Done done = {});
 
     QString recordPath() const;
+    // Calls `done` once every keychain operation under way has finished, or after `limit`: before the
+    // agent exits, so a sign-out's removal is not cut short.
+    void whenIdle(std::chrono::milliseconds limit, std::function<void()> done);
 
 private:
     QString installationId();
     QString keyFor(const Identity &identity);
 
+    // After a read found no entry: clears the record if the entry is really gone, keeps it if the
+    // keychain is merely locked.
+    void forgetUnlessLocked(const Keychain::Result &notFound, Loaded done);
+    // Writes a newly made installation id next to the record; false when it cannot.
+    bool keepInstallationId();
+
     QString m_directory;
     QString m_installationId; // read (or made) once
+    bool m_installationIdStored = true;
     Keychain m_keychain;
 };
 
