@@ -5,6 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { makeWorld, startAgent, ctl, startStandin, formBrowser } from '../e2e/harness.mjs';
 
 let google;
@@ -12,13 +15,17 @@ let world;
 let agent;
 const printed = [];
 let signedInAt = 0;
+let agentConfig;
+const agentEnv = { QT_LOGGING_RULES: 'signet.*.debug=true' };
+// Every agent's log, the restarted one's too, for the leak check at the end.
+const agentLogs = [];
 
 before(async () => {
   google = await startStandin('google');
   world = makeWorld();
-  agent = await startAgent(world, `[general]\nallowed_domains = *\nproviders = google\n\n`
-    + `[provider.google]\ntype = google\nissuer = ${google.base}\nclient_id = ${google.client_id}\nclient_secret = ${google.client_secret}\n`,
-  { QT_LOGGING_RULES: 'signet.*.debug=true' });
+  agentConfig = `[general]\nallowed_domains = *\nproviders = google\n\n`
+    + `[provider.google]\ntype = google\nissuer = ${google.base}\nclient_id = ${google.client_id}\nclient_secret = ${google.client_secret}\n`;
+  agent = await startAgent(world, agentConfig, agentEnv);
 });
 
 after(async () => {
@@ -86,10 +93,33 @@ test('100 apps at once need a fresher token: one refresh at the provider, the sa
   assert.equal(new Set(renewed).size, 1, 'one renewed token for all');
 });
 
+// The issue's case exactly: the access token has expired (the agent was away), and 100 apps ask at once as the agent
+// comes back. The agent renews once; every app gets that one renewed token.
+test('an expired access token and 100 apps at once: one refresh, the same renewed token for all', async () => {
+  const stale = (await token()).stdout.trim();
+  await agent.stop();
+  agentLogs.push(agent.output);
+  const record = path.join(world.root, 'home', '.local', 'state', 'signet', 'session.json');
+  const stored = JSON.parse(readFileSync(record, 'utf8'));
+  stored.access_token_expires_at = new Date(Date.now() - 60000).toISOString();
+  writeFileSync(record, JSON.stringify(stored));
+  await google.resetRequests();
+  agent = await startAgent(world, agentConfig, agentEnv);
+  const results = await Promise.all(Array.from({ length: 100 }, () => ctl(world, ['token'])));
+  for (const r of results) printed.push(r.stderr);
+  const failed = results.filter((r) => r.code !== 0);
+  assert.equal(failed.length, 0, failed.map((r) => r.stderr).join('\n'));
+  const refreshes = (await google.requests()).filter((r) => r.form.grant_type === 'refresh_token');
+  assert.equal(refreshes.length, 1);
+  const tokens = new Set(results.map((r) => r.stdout.trim()));
+  assert.equal(tokens.size, 1, 'one token for all');
+  assert.ok(!tokens.has(stale), 'the renewed token, not the expired one');
+});
+
 test('the refresh token never leaves the agent; no other secret is printed or logged', async () => {
   const issued = await google.secrets();
   const refreshTokens = issued.filter((s) => s.startsWith('1//'));
   assert.ok(refreshTokens.length > 0);
-  const everything = printed.join('\n') + agent.output;
+  const everything = printed.join('\n') + agentLogs.join('\n') + agent.output;
   for (const secret of issued) assert.ok(!everything.includes(secret), 'a secret in stderr or the agent log');
 });
