@@ -93,6 +93,8 @@ ApplicationWindow {
         enabled: window.screenshotDir.length > 0
         function onConsentRequestsChanged() { screenshotTimer.restart(); }
         function onAppsChanged() { screenshotTimer.restart(); }
+        // The address arrives just after the waiting page appears: shoot the page once it shows it.
+        function onSignInChanged() { if (window.pageNames[pages.currentIndex] === "signing-in") screenshotTimer.restart(); }
     }
 
     // Loaded by URL, not as a type: Qt.labs.platform is only imported where a tray exists.

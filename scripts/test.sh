@@ -32,6 +32,15 @@ stage "tests"
 # Under a private session bus with a real, throwaway Secret Service (gnome-keyring): the agents
 # keep their sessions in it.
 bash scripts/with-keyring.sh ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@"
+# The components' screenshots (the README's come from these): tst_mainwindow once more, saving each screen it
+# checks. e2e_window has saved the real window's pages into screenshots/window/ already.
+# (Only when the window is built: SIGNET_BUILD_UI=OFF has no tst_mainwindow.)
+if [[ "$(ctest --test-dir "$build" -N -R '^tst_mainwindow$')" == *"Total Tests: 1"* ]]; then
+  rm -rf "$build/screenshots/components"
+  mkdir -p "$build/screenshots/components"
+  SIGNET_SCREENSHOT_DIR="$(cd "$build" && pwd)/screenshots/components" ctest --test-dir "$build" --output-on-failure -R '^tst_mainwindow$'
+fi
+echo "Screenshots of this run: $(cd "$build" && pwd)/screenshots (window/: the real window end to end; components/: tst_mainwindow)"
 stage_done
 
 # The Debian packages: built, installed into a clean Debian root (or, offline, on this machine and

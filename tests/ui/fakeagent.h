@@ -91,6 +91,16 @@ public:
     }
     Q_INVOKABLE void replyResult(const QVariant &id, const QVariantMap &result) { sendResult(QJsonValue::fromVariant(id), QJsonObject::fromVariantMap(result)); }
     Q_INVOKABLE void emitEvent(const QString &event, const QVariantMap &data) { sendEvent(event, QJsonObject::fromVariantMap(data)); }
+    // Who whoami reports (empty: nobody), and the avatar answer.
+    Q_INVOKABLE void setIdentity(const QVariantMap &map) { identity = QJsonObject::fromVariantMap(map); }
+    Q_INVOKABLE static QVariantMap sampleIdentity(const QString &provider, const QString &name, const QString &email, int expiresIn)
+    {
+        return identityFor(provider, name, email, true, expiresIn).toVariantMap();
+    }
+    Q_INVOKABLE void setAvatar(const QString &contentType, const QString &base64)
+    {
+        avatar = {{QStringLiteral("content_type"), contentType}, {QStringLiteral("data"), base64}};
+    }
 
     // Standard answers (autoRespond): providers, status.signin and whoami.
     bool autoRespond = false;

@@ -542,7 +542,8 @@ void tst_MainWindow::attentionOffersSignInAgain()
 }
 
 // German runs about a third longer than English: at the smallest window size (what 200 % scaling
-// leaves on a small screen) nothing may reach past the window's edge or be cut off.
+// leaves on a small screen) nothing may reach past the window's edge or be cut off. Also run at
+// 200 % itself (tst_mainwindow_200).
 void tst_MainWindow::germanFitsTheSmallestWindow()
 {
     QTranslator german;
@@ -555,6 +556,9 @@ void tst_MainWindow::germanFitsTheSmallestWindow()
     m_agent->providers = {longName, FakeAgent::provider(QStringLiteral("demo"), QStringLiteral("Demo"))};
     m_agent->providersExtra = {{QStringLiteral("message"), QStringLiteral("Melden Sie sich mit Ihrem Arbeitskonto an. Bei Fragen: Servicedesk, Durchwahl 0100.")}};
     QVERIFY(load());
+    // tst_mainwindow_200 runs this at QT_SCALE_FACTOR=2: make sure the scale really applies.
+    if (qEnvironmentVariableIsSet("QT_SCALE_FACTOR"))
+        QCOMPARE(m_window->devicePixelRatio(), qEnvironmentVariable("QT_SCALE_FACTOR").toDouble());
     m_window->resize(m_window->minimumWidth(), m_window->minimumHeight());
     QTRY_COMPARE(page(), int(SignIn));
     QTRY_COMPARE(item(QStringLiteral("provider-demo"))->property("text").toString(), QStringLiteral("Mit Demo anmelden"));

@@ -1,13 +1,17 @@
-// Smoke test of the real `signet` binary: its command line, and a run offscreen against the fake
-// agent that walks the window through every page and fails on any QML warning or error.
+// Smoke test of the real `signet` binary: its command line, a run offscreen against the fake
+// agent that walks the window through every page and fails on any QML warning or error, and
+// starting the agent when none runs.
 
 #include "fakeagent.h"
 #include "testmain.h"
 
 #include "signet-version.h"
 
+#include <QDir>
+#include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -25,6 +29,8 @@ private Q_SLOTS:
     void loadsEveryPageWithoutQmlWarnings_data();
     void loadsEveryPageWithoutQmlWarnings();
     void secondLaunchRaisesTheFirst();
+    void startsTheAgentWhenNoneRuns_data();
+    void startsTheAgentWhenNoneRuns();
 
 private:
     // A clean environment: offscreen, and every XDG directory in a temporary one.
@@ -197,6 +203,81 @@ void tst_SignetApp::secondLaunchRaisesTheFirst()
     first.terminate();
     QVERIFY(third.waitForFinished(10000));
     QVERIFY(first.waitForFinished(10000));
+}
+
+void tst_SignetApp::startsTheAgentWhenNoneRuns_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<bool>("agentRunsFirst");
+    QTest::addColumn<bool>("agentStarted");
+    QTest::newRow("nothing answers") << QStringList{} << false << true;
+    QTest::newRow("an agent answers") << QStringList{} << true << false;
+    QTest::newRow("--no-start-agent") << QStringList{QStringLiteral("--no-start-agent")} << false << false;
+}
+
+// With nothing on the default socket, `signet` starts the signet-agent beside it (docs/window.md): a
+// copy of the real binary with a stub agent next to it (the window finds the agent by its own
+// directory, which for a symlink would be the build's), in a runtime directory of its own. The stub
+// records how it was started; the fake agent then appears on the socket, and the window, which kept
+// retrying, connects.
+void tst_SignetApp::startsTheAgentWhenNoneRuns()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(bool, agentRunsFirst);
+    QFETCH(bool, agentStarted);
+
+    QTemporaryDir runtime;
+    QTemporaryDir bin;
+    QVERIFY(runtime.isValid() && bin.isValid());
+    QVERIFY(QDir(runtime.path()).mkdir(QStringLiteral("signet")));
+    const QString signetCopy = bin.filePath(QStringLiteral("signet"));
+    QVERIFY(QFile::copy(QStringLiteral(SIGNET_BINARY), signetCopy));
+    const QString record = bin.filePath(QStringLiteral("agent-started"));
+    {
+        QFile stub(bin.filePath(QStringLiteral("signet-agent")));
+        QVERIFY(stub.open(QIODevice::WriteOnly));
+        // Its working directory, then its arguments, one a line; written whole, then renamed, so the
+        // test never reads half of it.
+        stub.write("#!/bin/sh\n{ pwd; echo \"$#\"; for a in \"$@\"; do echo \"$a\"; done; } > \"$SIGNET_TEST_RECORD.part\"\n"
+                   "mv \"$SIGNET_TEST_RECORD.part\" \"$SIGNET_TEST_RECORD\"\n");
+        stub.close();
+        QVERIFY(stub.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner));
+    }
+
+    FakeAgent agent;
+    agent.autoRespond = true;
+    agent.providers = {FakeAgent::provider(QStringLiteral("demo"), QStringLiteral("Demo identity provider"))};
+    const QString socket = runtime.filePath(QStringLiteral("signet/agent.sock"));
+    if (agentRunsFirst)
+        QVERIFY(agent.listen(socket));
+
+    QProcess signet;
+    QProcessEnvironment env = environment(m_home.path());
+    env.insert(QStringLiteral("XDG_RUNTIME_DIR"), runtime.path());
+    env.insert(QStringLiteral("SIGNET_TEST_RECORD"), record);
+    signet.setProcessEnvironment(env);
+    signet.start(signetCopy, arguments + QStringList{QStringLiteral("--no-browser")});
+    QVERIFY(signet.waitForStarted(10000));
+    const auto stop = qScopeGuard([&signet] {
+        signet.terminate();
+        signet.waitForFinished(10000);
+    });
+
+    if (agentStarted) {
+        // Detached, in / (so it keeps no directory busy), with no arguments: the default socket.
+        QTRY_COMPARE_WITH_TIMEOUT(fileContents(record), QByteArray("/\n0\n"), 15000);
+    } else if (!agentRunsFirst) {
+        QTest::qWait(2000); // long enough for a start that should not happen (it comes before the window)
+    }
+    if (!agentRunsFirst)
+        QVERIFY(agent.listen(socket));
+    // The window retries with backoff (250 ms, doubling) until an agent answers.
+    QTRY_VERIFY_WITH_TIMEOUT(agent.count(QStringLiteral("subscribe")) >= 1, 20000);
+    QCOMPARE(signet.state(), QProcess::Running);
+    const QByteArray said = signet.readAllStandardError();
+    QVERIFY2(said.contains("signet-agent as pid") == agentStarted, said.constData());
+    if (!agentStarted)
+        QVERIFY2(!QFile::exists(record), fileContents(record).constData());
 }
 
 SIGNET_TEST_GUILESS_MAIN(tst_SignetApp)
