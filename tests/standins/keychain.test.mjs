@@ -353,15 +353,25 @@ test('locked at start: the stored session is kept, not lost, and comes back once
 // Rotation (the demo provider rotates refresh tokens and revokes the grant when an old one is replayed): a renewal
 // whose new refresh token cannot be stored. The session goes on in memory; the stored session, whose refresh token
 // the provider has just replaced, is removed — a restart starts signed out instead of replaying it.
-test('a rotated refresh token the keychain cannot take: the stale stored session is removed', async (t) => {
+// Signed in at the demo provider, which rotates refresh tokens (and a way to start the agent again).
+async function signedInWithRotation(t) {
   const idp = await startIdp();
   t.after(() => idp.stop());
   const world = newWorld();
   const demo = demoConfig(idp.issuer).replace('scopes = openid email profile', 'scopes = openid email profile offline_access');
-  let agent = await startAgent(world, demo);
-  running.push(agent);
+  const startDemo = async () => {
+    const agent = await startAgent(world, demo);
+    running.push(agent);
+    return agent;
+  };
+  const agent = await startDemo();
   const signin = await ctl(world, ['signin', 'demo'], { BROWSER: browserDriver });
   assert.equal(signin.code, 0, signin.stderr);
+  return { world, agent, startDemo };
+}
+
+test('a rotated refresh token the keychain cannot take: the stale stored session is removed', async (t) => {
+  let { world, agent, startDemo } = await signedInWithRotation(t);
   const before = (await ctl(world, ['token'])).stdout;
   assert.ok(existsSync(record(world)));
   keyring('lock');
@@ -376,8 +386,7 @@ test('a rotated refresh token the keychain cannot take: the stale stored session
     keyring('unlock');
   }
   await agent.stop();
-  agent = await startAgent(world, demo);
-  running.push(agent);
+  agent = await startDemo();
   assert.equal((await ctl(world, ['whoami'])).code, 3, 'a restart starts signed out');
   await agent.stop();
 });
@@ -388,21 +397,14 @@ test('a rotated refresh token the keychain cannot take: the stale stored session
 // ones, takes that for theft and ends the grant. The outcome must be the clean signed-out state (reason "revoked",
 // nothing stored), never a session that looks alive but cannot renew.
 test('killed between the provider\'s rotation and the keychain write: the restart ends cleanly signed out', async (t) => {
-  const idp = await startIdp();
-  t.after(() => idp.stop());
-  const world = newWorld();
-  const demo = demoConfig(idp.issuer).replace('scopes = openid email profile', 'scopes = openid email profile offline_access');
-  let agent = await startAgent(world, demo);
-  running.push(agent);
-  assert.equal((await ctl(world, ['signin', 'demo'], { BROWSER: browserDriver })).code, 0);
+  let { world, agent, startDemo } = await signedInWithRotation(t);
   const beforeRefresh = keychainEntry(world);
   assert.equal((await ctl(world, ['token', '--min-valid', '3600'])).code, 0);
   assert.notEqual(keychainEntry(world).value, beforeRefresh.value, 'the rotated tokens were stored');
   agent.process.child.kill('SIGKILL');
   await agent.process.exited;
   plantKeychainValue(beforeRefresh.key, beforeRefresh.value); // as if the write never happened
-  agent = await startAgent(world, demo);
-  running.push(agent);
+  agent = await startDemo();
   // The killed agent's socket is still there: wait for the new agent to answer on it.
   await waitFor(async () => (await ctl(world, ['status'])).code !== 4, 'the restarted agent to answer');
   assert.equal((await ctl(world, ['whoami'])).code, 0, 'restored with the tokens from before the refresh');
