@@ -73,8 +73,11 @@ int checkConfig(const Signet::Config &config)
     const auto problems = config.allProblems();
     int errors = 0;
     for (const auto &problem : problems) {
-        fprintf(stderr, "%s: %s\n", problem.isError() ? "error" : "warning", qPrintable(problem.toString()));
-        errors += problem.isError() ? 1 : 0;
+        // The running agent ignores an unknown key or group; a check before roll-out fails on it,
+        // since a misspelt key silently keeps the default the administrator meant to change.
+        const bool error = problem.isError() || problem.unknownName;
+        fprintf(stderr, "%s: %s\n", error ? "error" : "warning", qPrintable(problem.toString()));
+        errors += error ? 1 : 0;
     }
     if (config.files.isEmpty())
         fprintf(stderr, "warning: no configuration file was found; no provider is configured\n");
@@ -162,7 +165,8 @@ int main(int argc, char *argv[])
                                           QStringLiteral("Read FILE on top of the system configuration instead of ~/.config/signet/signet.conf."),
                                           QStringLiteral("FILE"));
     const QCommandLineOption checkOption(QStringLiteral("check-config"),
-                                         QStringLiteral("Check the configuration, print every problem and exit (0 = no errors, 8 = errors)."));
+                                         QStringLiteral("Check the configuration, print every problem and exit (0 = no errors, 8 = errors; an unknown "
+                                                        "key or group counts as an error here)."));
     const QCommandLineOption networkOption(QStringLiteral("check-network"),
                                            QStringLiteral("With --check-config: also fetch each provider's discovery document (within its "
                                                           "http_timeout) and report the ones that cannot be reached."));

@@ -234,6 +234,12 @@ public:
     {
         m_problems->append({ConfigProblem::Severity::Warning, fileOf(key), m_group, key, message});
     }
+    // A key Signet does not know: ignored at run time, a failure for --check-config.
+    void unknownKey(const QString &key, const QStringList &known)
+    {
+        m_problems->append({ConfigProblem::Severity::Warning, fileOf(key), m_group, key,
+                            QStringLiteral("unknown key, ignored; known keys are %1").arg(known.join(QStringLiteral(", "))), true});
+    }
 
     bool has(const QString &key) const { return m_values.contains(key); }
 
@@ -550,7 +556,7 @@ ProviderConfig readProvider(const QString &id, const RawGroup &values, const Con
 
     for (auto it = values.cbegin(); it != values.cend(); ++it) {
         if (!isKnown(providerKeys(), it.key()))
-            reader.warning(it.key(), QStringLiteral("unknown key, ignored; known keys are %1").arg(keyNames(providerKeys()).join(QStringLiteral(", "))));
+            reader.unknownKey(it.key(), keyNames(providerKeys()));
     }
 
     const QString anyFile = values.isEmpty() ? QString() : values.first().file;
@@ -798,7 +804,7 @@ std::optional<AppGrantConfig> readApp(const QString &id, const RawGroup &values,
     GroupReader reader(values, group, problems);
     for (auto it = values.cbegin(); it != values.cend(); ++it) {
         if (!isKnown(appKeys(), it.key()))
-            reader.warning(it.key(), QStringLiteral("unknown key, ignored; known keys are %1").arg(keyNames(appKeys()).join(QStringLiteral(", "))));
+            reader.unknownKey(it.key(), keyNames(appKeys()));
     }
     static const QRegularExpression idPattern(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"));
     if (!idPattern.match(id).hasMatch()) {
@@ -853,6 +859,36 @@ std::optional<AppGrantConfig> readApp(const QString &id, const RawGroup &values,
     return app;
 }
 
+// What one `locked` entry names (docs/policy.md, "Locked keys"), or why it names nothing. A lock
+// that names nothing protects nothing while IT believes it does: an error, never silently ignored.
+QString lockedEntryProblem(const QString &entry, const QStringList &systemGroups)
+{
+    if (isKnown(generalKeys(), entry) || entry == RolesGroup || entry == QLatin1String("apps"))
+        return {};
+    const qsizetype slash = entry.indexOf(QLatin1Char('/'));
+    const QString group = slash < 0 ? entry : entry.left(slash);
+    const QString key = slash < 0 ? QString() : entry.mid(slash + 1);
+    const QString shown = entry.left(80);
+    if (group == RolesGroup && !key.isEmpty())
+        return {}; // roles/<role>: one role's sources
+    if (group == GeneralGroup)
+        return QStringLiteral("'%1': general keys are locked by their name alone; write '%2'").arg(shown, key.left(80));
+    const bool provider = group.startsWith(ProviderPrefix);
+    if (provider || group.startsWith(AppPrefix)) {
+        if (!systemGroups.contains(group)) {
+            QStringList defined = systemGroups.filter(QRegularExpression(QStringLiteral("^%1").arg(QRegularExpression::escape(provider ? ProviderPrefix : AppPrefix))));
+            return QStringLiteral("'%1' names [%2], which the system configuration does not define; lock one it defines (%3)")
+                .arg(shown, group.left(80), defined.isEmpty() ? QStringLiteral("none") : defined.join(QStringLiteral(", ")));
+        }
+        const QList<KeySpec> &keys = provider ? providerKeys() : appKeys();
+        if (!key.isEmpty() && !isKnown(keys, key))
+            return QStringLiteral("'%1': %2 is not a key of [%3]; known keys are %4").arg(shown, key.left(80), group, keyNames(keys).join(QStringLiteral(", ")));
+        return {};
+    }
+    return QStringLiteral("'%1' is not a key or group Signet knows; lock a general key by its name, roles, roles/<role>, apps, "
+                          "provider.<id>, provider.<id>/<key>, app.<id> or app.<id>/<key>").arg(shown);
+}
+
 } // namespace
 
 QStringList ConfigLoader::knownKeys(const QString &groupKind)
@@ -874,11 +910,18 @@ Config ConfigLoader::load(const ConfigSources &sources)
     // What the system files lock, the user's file cannot change: a general key by name, the whole
     // [roles] group as "roles", a provider group as "provider.<id>", one of its keys as
     // "provider.<id>/<key>". (docs/policy.md says what this can and cannot enforce.)
+    const QStringList systemGroups = groups.keys();
     if (groups.value(GeneralGroup).contains(QStringLiteral("locked"))) {
-        const QVariant value = groups.value(GeneralGroup).value(QStringLiteral("locked")).value;
-        const QStringList raw = value.userType() == QMetaType::QStringList ? value.toStringList() : QStringList{value.toString()};
+        const RawValue locked = groups.value(GeneralGroup).value(QStringLiteral("locked"));
+        const QStringList raw = locked.value.userType() == QMetaType::QStringList ? locked.value.toStringList() : QStringList{locked.value.toString()};
         for (const QString &part : raw)
             config.lockedKeys += part.split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
+        config.lockedKeys.removeDuplicates();
+        for (const QString &entry : std::as_const(config.lockedKeys)) {
+            const QString problem = lockedEntryProblem(entry, systemGroups);
+            if (!problem.isEmpty())
+                config.problems.append({ConfigProblem::Severity::Error, locked.file, GeneralGroup, QStringLiteral("locked"), problem});
+        }
         config.lockedKeys << QStringLiteral("locked");
         config.lockedKeys.removeDuplicates();
     }
@@ -899,7 +942,6 @@ Config ConfigLoader::load(const ConfigSources &sources)
     static const QStringList policyKeys{QStringLiteral("allowed_domains"), QStringLiteral("auto_register"), QStringLiteral("preregistered"),
                                         QStringLiteral("staff"), QStringLiteral("admins"), QStringLiteral("roles")};
     const bool policyLocked = std::any_of(policyKeys.cbegin(), policyKeys.cend(), [&](const QString &key) { return config.lockedKeys.contains(key); });
-    const QStringList systemGroups = groups.keys();
 
     if (!sources.userFile.isEmpty()) {
         QMap<QString, RawGroup> user;
@@ -911,9 +953,10 @@ Config ConfigLoader::load(const ConfigSources &sources)
                 continue;
             }
             for (auto it = group.value().cbegin(); it != group.value().cend(); ++it) {
-                if (group.key() == GeneralGroup && it.key() == QLatin1String("locked") && !config.lockedKeys.contains(QStringLiteral("locked"))) {
-                    config.problems.append({ConfigProblem::Severity::Warning, it.value().file, group.key(), it.key(),
-                                            QStringLiteral("only the system configuration can lock keys; ignored")});
+                // Whoever writes `locked` here means to protect something, and nothing is: an error.
+                if (group.key() == GeneralGroup && it.key() == QLatin1String("locked")) {
+                    config.problems.append({ConfigProblem::Severity::Error, it.value().file, group.key(), it.key(),
+                                            QStringLiteral("only the system configuration can lock keys; remove it from this file (ignored)")});
                     continue;
                 }
                 if (isLocked(group.key(), it.key())) {
@@ -930,7 +973,7 @@ Config ConfigLoader::load(const ConfigSources &sources)
     GroupReader reader(general, GeneralGroup, &config.problems);
     for (auto it = general.cbegin(); it != general.cend(); ++it) {
         if (!isKnown(generalKeys(), it.key()))
-            reader.warning(it.key(), QStringLiteral("unknown key, ignored; known keys are %1").arg(keyNames(generalKeys()).join(QStringLiteral(", "))));
+            reader.unknownKey(it.key(), keyNames(generalKeys()));
     }
     config.sessionAge = reader.duration(QStringLiteral("session_age"), 60s, 7 * 24h).value_or(config.sessionAge);
     config.maxSessionAge = reader.duration(QStringLiteral("max_session_age"), 60s, 90 * 24h).value_or(std::max(config.maxSessionAge, config.sessionAge));
@@ -990,7 +1033,7 @@ Config ConfigLoader::load(const ConfigSources &sources)
         } else {
             const QString file = it.value().isEmpty() ? QString() : it.value().first().file;
             config.problems.append({ConfigProblem::Severity::Warning, file, it.key(), {},
-                                    QStringLiteral("unknown group, ignored; providers go in groups named [provider.<id>], app grants in [app.<id>]")});
+                                    QStringLiteral("unknown group, ignored; providers go in groups named [provider.<id>], app grants in [app.<id>]"), true});
         }
     }
 

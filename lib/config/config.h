@@ -22,6 +22,9 @@ struct ConfigProblem {
     QString group; // "general" or "provider.<id>"; empty for problems with the file itself
     QString key;   // empty for problems with a whole group or file
     QString message;
+    // An unknown key or group. The agent ignores it (a key of a newer version must not take sign-in
+    // away), but --check-config fails on it: in a policy being rolled out it is almost always a typo.
+    bool unknownName = false;
 
     // "FILE: [group] key: message"
     QString toString() const;

@@ -431,7 +431,7 @@ private Q_SLOTS:
                                                                << QStringLiteral("<absent>") << QStringLiteral("official") << QStringLiteral("is locked");
         QTest::newRow("the user cannot unlock") << QByteArray("allowed_domains = corp.example\nlocked = allowed_domains\n" + provider)
                                                 << QByteArray("locked = \nallowed_domains = *\n")
-                                                << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("locked: is locked");
+                                                << QStringLiteral("corp.example") << QStringLiteral("official") << QStringLiteral("locked: only the system configuration can lock keys");
         QTest::newRow("a provider's allowed_domains is locked with the general one")
             << QByteArray("allowed_domains = corp.example\nlocked = allowed_domains\n" + provider)
             << QByteArray("[provider.corp]\nallowed_domains = *\n")
@@ -468,6 +468,79 @@ private Q_SLOTS:
             QVERIFY2(texts.isEmpty(), qPrintable(texts.join(QLatin1Char('\n'))));
         else
             QVERIFY2(texts.join(QLatin1Char('\n')).contains(warning), qPrintable(texts.join(QLatin1Char('\n'))));
+    }
+
+    // Every `locked` entry must name something a user's file could set; one that names nothing is an
+    // error (IT would believe a key protected that is not). A `locked` in a user's file is one too.
+    void lockedEntries_data()
+    {
+        QTest::addColumn<QByteArray>("system");
+        QTest::addColumn<QByteArray>("user");
+        QTest::addColumn<QString>("error"); // the error, or empty for none
+
+        const QByteArray provider = "[provider.corp]\ntype = oidc\nissuer = https://idp.corp.example\nclient_id = official\n"
+                                    "[app.tool]\nexe = /usr/bin/tool\n";
+        const auto locking = [&](const char *entries) { return QByteArray("[general]\nlocked = ") + entries + "\n" + provider; };
+        QTest::newRow("every kind of entry") << locking("session_age, allowed_domains, locked, roles, roles/vpn, apps, provider.corp, "
+                                                        "provider.corp/client_id, app.tool, app.tool/scopes")
+                                             << QByteArray() << QString();
+        QTest::newRow("unknown general key") << locking("allowed_domain") << QByteArray()
+                                             << QStringLiteral("[general] locked: 'allowed_domain' is not a key or group Signet knows");
+        QTest::newRow("general/ prefix") << locking("general/session_age") << QByteArray()
+                                         << QStringLiteral("[general] locked: 'general/session_age': general keys are locked by their name alone; write 'session_age'");
+        QTest::newRow("provider the system does not define") << locking("provider.copr") << QByteArray()
+                                                             << QStringLiteral("[general] locked: 'provider.copr' names [provider.copr], which the system configuration does not define; lock one it defines (provider.corp)");
+        QTest::newRow("unknown provider key") << locking("provider.corp/clientid") << QByteArray()
+                                              << QStringLiteral("[general] locked: 'provider.corp/clientid': clientid is not a key of [provider.corp]");
+        QTest::newRow("app the system does not define") << locking("app.tol") << QByteArray()
+                                                        << QStringLiteral("'app.tol' names [app.tol], which the system configuration does not define; lock one it defines (app.tool)");
+        QTest::newRow("unknown app key") << locking("app.tool/path") << QByteArray() << QStringLiteral("'app.tool/path': path is not a key of [app.tool]");
+        QTest::newRow("a group's name without its kind") << locking("corp") << QByteArray() << QStringLiteral("'corp' is not a key or group Signet knows");
+        QTest::newRow("locked in the user's file") << QByteArray(provider) << QByteArray("locked = session_age\n")
+                                                   << QStringLiteral("[general] locked: only the system configuration can lock keys");
+        QTest::newRow("locked in the user's file while the system locks it") << locking("session_age") << QByteArray("locked = \n")
+                                                                              << QStringLiteral("[general] locked: only the system configuration can lock keys");
+    }
+
+    void lockedEntries()
+    {
+        QFETCH(QByteArray, system);
+        QFETCH(QByteArray, user);
+        QFETCH(QString, error);
+        ConfigSources sources;
+        sources.systemFiles = {write(QStringLiteral("system-%1.conf").arg(++m_files), system)};
+        if (!user.isEmpty())
+            sources.userFile = write(QStringLiteral("user-%1.conf").arg(++m_files), user);
+        const Config config = ConfigLoader::load(sources);
+        QCOMPARE(errorsOf(config).isEmpty(), error.isEmpty());
+        if (error.isEmpty())
+            return;
+        QVERIFY2(errorsOf(config).contains(error), qPrintable(errorsOf(config)));
+        QVERIFY(config.hasGeneralErrors()); // like any broken general key: sign-in refused until fixed
+        const auto found = std::find_if(config.problems.cbegin(), config.problems.cend(), [](const ConfigProblem &p) { return p.isError(); });
+        QVERIFY(found != config.problems.cend());
+        const ConfigProblem problem = *found;
+        QCOMPARE(problem.file, user.isEmpty() ? sources.systemFiles.first() : sources.userFile);
+        QCOMPARE(problem.group, QStringLiteral("general"));
+        QCOMPARE(problem.key, QStringLiteral("locked"));
+        // What is correctly locked stays locked.
+        if (QByteArray(QTest::currentDataTag()).contains("while the system locks it"))
+            QVERIFY(config.lockedKeys.contains(QStringLiteral("session_age")));
+    }
+
+    // An unknown key or group is only ignored by the agent, but marked so --check-config fails on it.
+    void unknownNamesAreMarked()
+    {
+        const Config config = loadUser("sesion_age = 5\n[role]\nx = role:y\n[app.x]\nexe = /usr/bin/x\npath = /x\n" + goodProvider() + "clientid = x\n");
+        QCOMPARE(errorsOf(config), QString());
+        QStringList unknown;
+        for (const auto &p : config.allProblems()) {
+            if (p.unknownName)
+                unknown << p.group + QLatin1Char(' ') + p.key;
+        }
+        unknown.sort();
+        QCOMPARE(unknown, (QStringList{QStringLiteral("app.x path"), QStringLiteral("general sesion_age"), QStringLiteral("provider.demo clientid"),
+                                       QStringLiteral("role ")}));
     }
 
     void policyKeys_data()
