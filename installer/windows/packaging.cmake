@@ -1,8 +1,9 @@
 # Windows: an NSIS installer (cpack -G NSIS on a Windows build machine). NOT BUILT HERE: this
 # project is built and tested on Debian only; this is the starting point, see installer/README.md.
 #
-# Policy on Windows: IT sets HKLM\Software\Policies\Signet by GPO (or the MSI/NSIS property below
-# writes it once). lib/config reads INI files only today; installer/README.md says what changes.
+# Policy on Windows: IT sets HKLM\Software\Policies\Signet by GPO, or imports windows/signet-policy.reg
+# (reg import) in the same deployment step; lib/config reads that key (QSettings::NativeFormat). This
+# installer has no policy option of its own: installer/README.md, docs/admin.md "Windows".
 set(CPACK_GENERATOR NSIS)
 set(CPACK_NSIS_PACKAGE_NAME "Signet")
 set(CPACK_NSIS_DISPLAY_NAME "Signet")

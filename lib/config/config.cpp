@@ -84,6 +84,12 @@ ConfigSources ConfigSources::fromEnvironment(const QString &explicitUserFile)
             home = QDir::home().filePath(QStringLiteral(".config"));
         sources.userFile = QDir(home).filePath(QStringLiteral("signet/signet.conf"));
     }
+#ifdef Q_OS_WIN
+    // Where Group Policy puts an application's policy (Computer Configuration; only administrators
+    // can write there). Not built or tested on Windows here: docs/admin.md, "Windows".
+    sources.policyRegistry = QStringLiteral("HKEY_LOCAL_MACHINE\\Software\\Policies\\Signet");
+    sources.policyRegistryFormat = QSettings::NativeFormat;
+#endif
     return sources;
 }
 
@@ -540,6 +546,49 @@ void readFile(const QString &path, bool required, QMap<QString, RawGroup> *group
     }
 }
 
+// Reads policy laid out as Windows' registry holds it into the layered map, as readFile does for a
+// file: [general]'s keys are the values of the key itself (or of a "general" subkey), every other
+// group is a subkey. A REG_SZ arrives as a string ("1", "true", "a, b": lists are split later, as
+// for files), a REG_MULTI_SZ as a list (one line: that string), a REG_DWORD or REG_QWORD as a number.
+void readPolicySettings(const QString &location, QSettings::Format format, QMap<QString, RawGroup> *groups, QStringList *files,
+                        QList<ConfigProblem> *problems)
+{
+    QSettings settings(location, format);
+    if (settings.status() != QSettings::NoError) {
+        problems->append({ConfigProblem::Severity::Error, location, {}, {}, QStringLiteral("cannot be read; check its permissions")});
+        return;
+    }
+    const QStringList keys = settings.allKeys();
+    if (keys.isEmpty())
+        return; // no policy there: nothing to say
+    files->append(location);
+    for (const QString &fullKey : keys) {
+        const qsizetype slash = fullKey.indexOf(QLatin1Char('/'));
+        const QString group = slash < 0 ? GeneralGroup : fullKey.left(slash);
+        const QString key = slash < 0 ? fullKey : fullKey.mid(slash + 1);
+        QVariant value = settings.value(fullKey);
+        switch (value.userType()) {
+        case QMetaType::QString:
+            break;
+        case QMetaType::QStringList:
+            if (value.toStringList().size() == 1)
+                value = value.toStringList().first();
+            break;
+        case QMetaType::Int:
+        case QMetaType::UInt:
+        case QMetaType::LongLong:
+        case QMetaType::ULongLong:
+            value = value.toString();
+            break;
+        default:
+            problems->append({ConfigProblem::Severity::Error, location, group, key,
+                              QStringLiteral("is neither a string (REG_SZ), a list of strings (REG_MULTI_SZ) nor a number (REG_DWORD); write it as REG_SZ")});
+            continue;
+        }
+        (*groups)[group][key] = RawValue{value, location};
+    }
+}
+
 ProviderConfig readProvider(const QString &id, const RawGroup &values, const Config &config)
 {
     ProviderConfig provider;
@@ -906,6 +955,9 @@ Config ConfigLoader::load(const ConfigSources &sources)
     // Lowest priority first, so each later file overrides key by key.
     for (auto it = sources.systemFiles.crbegin(); it != sources.systemFiles.crend(); ++it)
         readFile(*it, false, &groups, &config.files, &config.problems);
+    // The registry's policy (Windows) is IT's too, and wins over every file.
+    if (!sources.policyRegistry.isEmpty())
+        readPolicySettings(sources.policyRegistry, sources.policyRegistryFormat, &groups, &config.files, &config.problems);
 
     // What the system files lock, the user's file cannot change: a general key by name, the whole
     // [roles] group as "roles", a provider group as "provider.<id>", one of its keys as

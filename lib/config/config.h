@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QList>
+#include <QSettings>
 #include <QSslCertificate>
 #include <QString>
 #include <QStringList>
@@ -188,9 +189,15 @@ struct ConfigSources {
     QStringList systemFiles; // highest priority first, as in XDG_CONFIG_DIRS
     QString userFile;
     bool userFileRequired = false; // true for --config: a missing file is an error then
+    // Windows: the policy a GPO writes to HKLM\Software\Policies\Signet, read through QSettings'
+    // native format. A system source (it may lock keys) that wins over every file. Its layout:
+    // [general]'s keys are values of the key itself, every other group a subkey. Empty elsewhere;
+    // the tests point it at a file in another QSettings format laid out the same way.
+    QString policyRegistry;
+    QSettings::Format policyRegistryFormat = QSettings::NativeFormat;
 
     // From XDG_CONFIG_DIRS (default /etc/xdg) and XDG_CONFIG_HOME (default ~/.config), or the
-    // explicit file.
+    // explicit file; on Windows also the registry policy (policyRegistry).
     static ConfigSources fromEnvironment(const QString &explicitUserFile = {});
 };
 

@@ -4,6 +4,8 @@
 
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QFileInfo>
 #include <QTest>
@@ -11,6 +13,85 @@
 
 using namespace Signet;
 using namespace std::chrono_literals;
+
+namespace {
+
+// Windows' registry as QSettings' native format presents it, read from a .reg file (what regedit
+// exports and imports, and what installer/windows/signet-policy.reg is): values under
+// HKEY_LOCAL_MACHINE\Software\Policies\Signet are keys without a group, values of its subkeys are
+// "<subkey>/<name>". Typed as there: "text" (REG_SZ) a string, dword:… (REG_DWORD) a number,
+// hex(7):… (REG_MULTI_SZ, UTF-16LE) a list, hex:… (REG_BINARY) bytes.
+bool readRegFile(QIODevice &device, QSettings::SettingsMap &map)
+{
+    static const QString base = QStringLiteral("HKEY_LOCAL_MACHINE\\Software\\Policies\\Signet");
+    QString group;
+    bool inPolicy = false;
+    QString pending; // a hex value continued with a trailing backslash
+    for (const QByteArray &raw : device.readAll().split('\n')) {
+        QString line = pending + QString::fromUtf8(raw).trimmed();
+        pending.clear();
+        if (line.endsWith(QLatin1Char('\\')) && line.contains(QStringLiteral("=hex"))) {
+            pending = line.chopped(1);
+            continue;
+        }
+        if (line.isEmpty() || line.startsWith(QLatin1Char(';')) || line.startsWith(QStringLiteral("Windows Registry Editor")))
+            continue;
+        if (line.startsWith(QLatin1Char('['))) {
+            const QString key = line.mid(1, line.size() - 2);
+            inPolicy = key.compare(base, Qt::CaseInsensitive) == 0 || key.startsWith(base + QLatin1Char('\\'), Qt::CaseInsensitive);
+            group = inPolicy ? key.mid(base.size() + 1).replace(QLatin1Char('\\'), QLatin1Char('/')) : QString();
+            continue;
+        }
+        static const QRegularExpression value(QStringLiteral("^\"((?:[^\"\\\\]|\\\\.)*)\"=(.*)$"));
+        const auto match = value.match(line);
+        if (!inPolicy || !match.hasMatch())
+            continue;
+        static const QRegularExpression escape(QStringLiteral("\\\\(.)"));
+        const QString name = match.captured(1).replace(escape, QStringLiteral("\\1"));
+        const QString data = match.captured(2);
+        const QString fullName = group.isEmpty() ? name : group + QLatin1Char('/') + name;
+        if (data.startsWith(QLatin1Char('"'))) {
+            map.insert(fullName, data.mid(1, data.size() - 2).replace(escape, QStringLiteral("\\1")));
+        } else if (data.startsWith(QStringLiteral("dword:"))) {
+            map.insert(fullName, int(data.mid(6).toUInt(nullptr, 16)));
+        } else if (data.startsWith(QStringLiteral("hex(7):"))) {
+            const QByteArray bytes = QByteArray::fromHex(data.mid(7).remove(QLatin1Char(',')).toLatin1());
+            QStringList lines = QString::fromUtf16(reinterpret_cast<const char16_t *>(bytes.constData()), bytes.size() / 2).split(QChar(0));
+            while (!lines.isEmpty() && lines.last().isEmpty())
+                lines.removeLast();
+            map.insert(fullName, lines);
+        } else if (data.startsWith(QStringLiteral("hex:"))) {
+            map.insert(fullName, QByteArray::fromHex(data.mid(4).remove(QLatin1Char(',')).toLatin1()));
+        }
+    }
+    return true;
+}
+
+bool writeNothing(QIODevice &, const QSettings::SettingsMap &)
+{
+    return false;
+}
+
+QSettings::Format regFileFormat()
+{
+    static const QSettings::Format format = QSettings::registerFormat(QStringLiteral("reg"), readRegFile, writeNothing, Qt::CaseInsensitive);
+    return format;
+}
+
+// A REG_MULTI_SZ as a .reg file writes it: hex(7): and the lines in UTF-16LE, each ended by a NUL,
+// then one more NUL.
+QByteArray multiSz(const QStringList &lines)
+{
+    QByteArray utf16;
+    for (const QString &line : lines + QStringList{QString()}) {
+        const QString withNul = line + QChar(0);
+        utf16.append(reinterpret_cast<const char *>(withNul.utf16()), withNul.size() * 2);
+    }
+    QByteArray hex = utf16.toHex(',');
+    return "hex(7):" + hex;
+}
+
+} // namespace
 
 class TestConfig : public QObject
 {
@@ -541,6 +622,151 @@ private Q_SLOTS:
         unknown.sort();
         QCOMPARE(unknown, (QStringList{QStringLiteral("app.x path"), QStringLiteral("general sesion_age"), QStringLiteral("provider.demo clientid"),
                                        QStringLiteral("role ")}));
+    }
+
+    // The Windows registry policy (HKLM\\Software\\Policies\\Signet), read on Linux from a file laid
+    // out as the registry is: [general]'s keys at the top, groups as subkeys, every value a string
+    // (REG_SZ) as a GPO writes it. It is a system source: it may lock keys, and it wins over files.
+    void registryPolicy_data()
+    {
+        QTest::addColumn<QByteArray>("registry");  // IniFormat: unquoted values are strings, quoted ones keep their commas
+        QTest::addColumn<QByteArray>("system");    // a system file beneath it, or empty
+        QTest::addColumn<QByteArray>("user");      // the user's file, or empty
+        QTest::addColumn<QString>("allowedDomains");
+        QTest::addColumn<qint64>("sessionAge");
+        QTest::addColumn<QString>("problem");      // a fragment of the only problem, or empty for none
+
+        const QByteArray corp = "[provider.corp]\ntype = oidc\nissuer = https://idp.corp.example\nclient_id = official\n"
+                                "display_name = \"Acme, Inc.\"\nallow_device_flow = 1\n";
+        QTest::newRow("strings as a GPO writes them") << QByteArray("[general]\nallowed_domains = \"a.example, b.example\"\nsession_age = 600\n"
+                                                                     "require_keychain = true\n" + corp)
+                                                      << QByteArray() << QByteArray() << QStringLiteral("a.example,b.example") << qint64(600) << QString();
+        QTest::newRow("wins over the system files") << QByteArray("[general]\nsession_age = 900\n")
+                                                    << QByteArray("[general]\nsession_age = 1800\nallowed_domains = files.example\n" + corp)
+                                                    << QByteArray() << QStringLiteral("files.example") << qint64(900) << QString();
+        QTest::newRow("locks what the user's file sets") << QByteArray("[general]\nallowed_domains = corp.example\nlocked = \"allowed_domains, session_age\"\n" + corp)
+                                                         << QByteArray() << QByteArray("[general]\nallowed_domains = *\nsession_age = 7200\n")
+                                                         << QStringLiteral("corp.example") << qint64(3600)
+                                                         << QStringLiteral("[general] allowed_domains: is locked by the system configuration");
+        QTest::newRow("locks what it sets only in a file beneath") << QByteArray("[general]\nlocked = allowed_domains\n")
+                                                                   << QByteArray("[general]\nallowed_domains = corp.example\n" + corp)
+                                                                   << QByteArray("[general]\nallowed_domains = *\n")
+                                                                   << QStringLiteral("corp.example") << qint64(3600) << QStringLiteral("allowed_domains: is locked");
+        QTest::newRow("unlocked: the user's file still wins") << QByteArray("[general]\nsession_age = 900\n" + corp) << QByteArray()
+                                                              << QByteArray("[general]\nsession_age = 1200\n") << QStringLiteral("<absent>") << qint64(1200) << QString();
+        QTest::newRow("its problems name the registry, group and key") << QByteArray("[general]\nsession_age = soon\n" + corp) << QByteArray() << QByteArray()
+                                                                        << QStringLiteral("<absent>") << qint64(3600)
+                                                                        << QStringLiteral("@REGISTRY@: [general] session_age: 'soon' is not a duration");
+        QTest::newRow("a bad lock in it is an error") << QByteArray("[general]\nlocked = provider.copr\n" + corp) << QByteArray() << QByteArray()
+                                                      << QStringLiteral("<absent>") << qint64(3600)
+                                                      << QStringLiteral("@REGISTRY@: [general] locked: 'provider.copr' names [provider.copr]");
+    }
+
+    void registryPolicy()
+    {
+        QFETCH(QByteArray, registry);
+        QFETCH(QByteArray, system);
+        QFETCH(QByteArray, user);
+        QFETCH(QString, allowedDomains);
+        QFETCH(qint64, sessionAge);
+        QFETCH(QString, problem);
+        ConfigSources sources;
+        sources.policyRegistry = write(QStringLiteral("registry-%1.ini").arg(++m_files), registry);
+        sources.policyRegistryFormat = QSettings::IniFormat;
+        if (!system.isEmpty())
+            sources.systemFiles = {write(QStringLiteral("system-%1.conf").arg(++m_files), system)};
+        if (!user.isEmpty())
+            sources.userFile = write(QStringLiteral("user-%1.conf").arg(++m_files), user);
+        const Config config = ConfigLoader::load(sources);
+
+        QStringList texts;
+        for (const auto &p : config.allProblems())
+            texts << p.toString();
+        if (problem.isEmpty())
+            QVERIFY2(texts.isEmpty(), qPrintable(texts.join(QLatin1Char('\n'))));
+        else
+            QVERIFY2(texts.join(QLatin1Char('\n')).contains(QString(problem).replace(QStringLiteral("@REGISTRY@"), sources.policyRegistry)),
+                     qPrintable(texts.join(QLatin1Char('\n'))));
+        QCOMPARE(config.policy.allowedDomains ? config.policy.allowedDomains->join(QLatin1Char(',')) : QStringLiteral("<absent>"), allowedDomains);
+        QCOMPARE(qint64(config.sessionAge.count()), sessionAge);
+        // Read after the system files, before the user's: its place in the precedence.
+        QCOMPARE(config.files.indexOf(sources.policyRegistry), sources.systemFiles.size());
+        if (const ProviderConfig *corp = config.provider(QStringLiteral("corp"))) {
+            QCOMPARE(corp->displayName, QStringLiteral("Acme, Inc."));
+            QVERIFY(corp->allowDeviceFlow); // "1" is true
+        }
+    }
+
+    // The value types of the registry itself: REG_DWORD as a number, REG_MULTI_SZ as a list (one line:
+    // a string, commas and all), REG_BINARY refused with where it is.
+    void registryValueTypes()
+    {
+        ConfigSources sources;
+        sources.policyRegistry = write(QStringLiteral("registry-%1.reg").arg(++m_files),
+                                       "Windows Registry Editor Version 5.00\n\n"
+                                       "[HKEY_LOCAL_MACHINE\\Software\\Policies\\Signet]\n"
+                                       "\"session_age\"=dword:00000258\n"
+                                       "\"allowed_domains\"=" + multiSz({QStringLiteral("a.example"), QStringLiteral("b.example")}) + "\n"
+                                       "\"locked\"=\"allowed_domains, provider.corp\"\n"
+                                       "\"providers\"=" + multiSz({QStringLiteral("corp")}) + "\n\n"
+                                       "[HKEY_LOCAL_MACHINE\\Software\\Policies\\Signet\\provider.corp]\n"
+                                       "\"type\"=\"oidc\"\n"
+                                       "\"issuer\"=\"https://idp.corp.example\"\n"
+                                       "\"client_id\"=\"official\"\n"
+                                       "\"display_name\"=" + multiSz({QStringLiteral("Acme, Inc.")}) + "\n"
+                                       "\"allow_device_flow\"=dword:00000001\n"
+                                       "\"scopes\"=" + multiSz({QStringLiteral("openid"), QStringLiteral("email"), QStringLiteral("profile")}) + "\n"
+                                       "\"logo\"=hex:00,01\n");
+        sources.policyRegistryFormat = regFileFormat();
+        sources.userFile = write(QStringLiteral("user-%1.conf").arg(++m_files), "[provider.corp]\nclient_id = mine\n");
+        const Config config = ConfigLoader::load(sources);
+        QCOMPARE(config.sessionAge, 600s);
+        QVERIFY(config.policy.allowedDomains);
+        QCOMPARE(*config.policy.allowedDomains, (QStringList{QStringLiteral("a.example"), QStringLiteral("b.example")}));
+        const ProviderConfig *corp = config.provider(QStringLiteral("corp"));
+        QVERIFY(corp);
+        QCOMPARE(corp->clientId, QStringLiteral("official")); // locked by the registry
+        QCOMPARE(corp->displayName, QStringLiteral("Acme, Inc."));
+        QVERIFY(corp->allowDeviceFlow);
+        QCOMPARE(corp->scopes, (QStringList{QStringLiteral("openid"), QStringLiteral("email"), QStringLiteral("profile")}));
+        QStringList texts;
+        for (const auto &p : config.allProblems())
+            texts << p.toString();
+        QCOMPARE(texts, (QStringList{sources.policyRegistry + QStringLiteral(": [provider.corp] logo: is neither a string (REG_SZ), a list of strings "
+                                                                              "(REG_MULTI_SZ) nor a number (REG_DWORD); write it as REG_SZ"),
+                                     sources.userFile + QStringLiteral(": [provider.corp] client_id: is locked by the system configuration; the value here is ignored")}));
+    }
+
+    // The example IT imports or turns into a GPO (installer/windows/signet-policy.reg) is read as the
+    // example policy file is, and passes the same check.
+    void shippedRegistryExample()
+    {
+        ConfigSources sources;
+        sources.policyRegistry = QStringLiteral(SIGNET_SOURCE_DIR "/installer/windows/signet-policy.reg");
+        sources.policyRegistryFormat = regFileFormat();
+        const Config config = ConfigLoader::load(sources);
+        QStringList texts;
+        for (const auto &p : config.allProblems())
+            texts << p.toString();
+        QVERIFY2(texts.isEmpty(), qPrintable(texts.join(QLatin1Char('\n'))));
+        QCOMPARE(config.files, QStringList{sources.policyRegistry});
+        QCOMPARE(config.providers.size(), 1);
+        QCOMPARE(config.providers.first().displayName, QStringLiteral("Acme, Inc."));
+        QCOMPARE(*config.policy.allowedDomains, QStringList{QStringLiteral("acme.example")});
+        QCOMPARE(config.policy.roleMap.value(QStringLiteral("developer")), QStringList{QStringLiteral("claim:groups=developers")});
+        for (const char *key : {"allowed_domains", "roles", "provider.corp", "apps", "unknown_apps"})
+            QVERIFY2(config.lockedKeys.contains(QLatin1String(key)), key);
+    }
+
+    // Nothing at the registry key (no GPO): no source, no problem.
+    void registryPolicyAbsent()
+    {
+        ConfigSources sources;
+        sources.policyRegistry = m_dir.filePath(QStringLiteral("no-such-registry.ini"));
+        sources.policyRegistryFormat = QSettings::IniFormat;
+        const Config config = ConfigLoader::load(sources);
+        QVERIFY(config.files.isEmpty());
+        QVERIFY(config.allProblems().isEmpty());
     }
 
     void policyKeys_data()
