@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Debian packages, end to end: builds them with CPack (twice, revisions 1 and 2), checks their
 # metadata and files, installs revision 1 into a clean Debian root, runs the programs there, edits
-# the policy, upgrades to revision 2 (the edit must stay), purges, and checks nothing is left.
+# the policy, signs a user in (a real session in a real keychain), upgrades to revision 2 (the edit and
+# the session must stay), purges, and checks nothing is left.
 #
 # Usage: scripts/test-packages.sh [BUILD_DIR]     (BUILD_DIR: built, configured with prefix /usr)
 # SIGNET_PACKAGE_TEST_ROOT=auto (default) | chroot | host
@@ -35,8 +36,17 @@ work=$(mktemp -d /tmp/signet-packages.XXXXXX)
 root=""          # the Debian root the packages go into; "" is this machine
 host_installed=0 # set once dpkg may have touched this machine
 proc_mounted=0
+session_pids=()  # the stand-in provider, the user's D-Bus, keyring and agent (step 5)
 cleanup() {
   local status=$?
+  local pid
+  for pid in "${session_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${session_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Anything else still running in the root (a helper D-Bus started for bob) would keep it busy.
+  if [ -n "$root" ]; then
+    for pid in /proc/[0-9]*; do [ "$(readlink "$pid/root" 2>/dev/null)" = "$root" ] && kill "${pid#/proc/}" 2>/dev/null || true; done
+    sleep 0.2
+  fi
   if [ "$host_installed" = 1 ]; then
     say "purging the test's packages from this machine"
     dpkg --purge signet-webview libsignet-client-dev signet >/dev/null 2>&1 || true
@@ -189,18 +199,127 @@ if grep -Eiq "is not installed|failed to load|cannot load|could not find the Qt 
 fi
 step "signet-agent --version and --check-config, dpkg -L, the window starts"
 
-# --- 5. upgrade: the edited policy and users' files stay --------------------------------------------
+# --- 5. upgrade: the edited policy, users' files and a signed-in session stay ----------------------
 printf '; edited by IT before the upgrade\n' >>"${root:-}/etc/xdg/signet/signet.conf"
 users=${root:-$work}/home/alice
 mkdir -p "$users/.local/share/keyrings" "$users/.config/signet" "$users/.local/state/signet"
 echo "keyring" >"$users/.local/share/keyrings/login.keyring"
 echo "[general]" >"$users/.config/signet/signet.conf"
 echo "{}" >"$users/.local/state/signet/session.json"
+
+# A real session: bob signs in with the installed agent and signetctl — a device sign-in at the Google
+# stand-in (tests/standins), which runs on this machine (the root shares its network, so 127.0.0.1 is
+# the same) and which the test approves as the person on the other device. The tokens go into a real
+# keychain: gnome-keyring (the package's Secret Service dependency, already in the root) on bob's own
+# D-Bus. Every process is started here and ended by its pid (cleanup).
+command -v node >/dev/null || fail "node is missing (the stand-in provider needs it; scripts/install-deps.sh installs it)"
+node tests/standins/server.mjs --provider google >"$work/standin.json" 2>"$work/standin.log" &
+session_pids+=($!)
+for _ in $(seq 1 100); do [ -s "$work/standin.json" ] && break; sleep 0.1; done
+standin() { node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]); console.log(s[process.argv[2]])' "$work/standin.json" "$1"; }
+base=$(standin base) || { cat "$work/standin.log" >&2; fail "the Google stand-in did not start"; }
+if [ -n "$root" ]; then
+  # A real user of the root, by number (no name lookup across the chroot boundary).
+  in_root useradd --create-home --uid 4711 --user-group bob
+  bob_home=/home/bob
+  # D-Bus refuses to run without a machine id; a minimal root may not have one yet.
+  grep -qE '^[0-9a-f]{32}$' "$root/etc/machine-id" 2>/dev/null || od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$root/etc/machine-id"
+  bob_cmd=(chroot --userspec=4711:4711 "$root")
+else
+  # On this machine: root plays bob, in a home of the test's own.
+  bob_home=$work/bob
+  bob_cmd=()
+fi
+# A command as bob, in bob's session. Run in the background as "${bob_cmd[@]}" … & (not through the
+# function), so that $! is the program itself: chroot and env exec it.
+bob_cmd+=(env -i PATH=/usr/bin:/bin HOME="$bob_home" XDG_RUNTIME_DIR="$bob_home/run" DBUS_SESSION_BUS_ADDRESS="unix:path=$bob_home/run/bus")
+as_bob() { "${bob_cmd[@]}" "$@"; }
+bob=${root:-}$bob_home # bob's home as this script sees it
+as_bob mkdir -p -m 700 "$bob_home/run" "$bob_home/.config/signet"
+cat >"$bob/.config/signet/signet.conf" <<CONF
+[general]
+allowed_domains = corp.example
+[provider.google]
+type = google
+issuer = $base
+client_id = $(standin client_id)
+client_secret = $(standin client_secret)
+hosted_domain = corp.example
+allow_device_flow = true
+device_client_id = $(standin device_client_id)
+device_client_secret = $(standin device_client_secret)
+CONF
+[ -n "$root" ] && chown 4711:4711 "$bob/.config/signet/signet.conf"
+"${bob_cmd[@]}" dbus-daemon --session --nofork --nopidfile --address="unix:path=$bob_home/run/bus" >"$work/dbus.log" 2>&1 &
+session_pids+=($!)
+for _ in $(seq 1 100); do [ -S "$bob/run/bus" ] && break; sleep 0.05; done
+[ -S "$bob/run/bus" ] || { cat "$work/dbus.log" >&2; fail "bob's D-Bus did not start"; }
+# The login keyring, created and unlocked with a throwaway password (as PAM would at login).
+"${bob_cmd[@]}" gnome-keyring-daemon --foreground --unlock --components=secrets < <(printf 'signet-test') >"$work/keyring.log" 2>&1 &
+session_pids+=($!)
+keyring_up() { as_bob dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                 org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; }
+for _ in $(seq 1 100); do keyring_up && break; sleep 0.05; done
+keyring_up || { cat "$work/keyring.log" >&2; fail "gnome-keyring did not take the Secret Service name on bob's bus"; }
+# start_agent NAME: the installed agent as bob, up once signetctl status answers.
+start_agent() {
+  "${bob_cmd[@]}" signet-agent >"$work/$1.log" 2>&1 &
+  agent=$!
+  session_pids+=("$agent")
+  for _ in $(seq 1 100); do as_bob signetctl status >/dev/null 2>&1 && return 0; sleep 0.1; done
+  cat "$work/$1.log" >&2; fail "the installed agent ($1) does not answer signetctl status"
+}
+# stop_agent NAME: SIGTERM, as at logout; the agent finishes its keychain work first (at most 3 s).
+stop_agent() {
+  kill -TERM "$agent"
+  for _ in $(seq 1 100); do kill -0 "$agent" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$agent" 2>/dev/null && fail "the agent ($1) was still running 10 s after SIGTERM"
+  local code=0
+  wait "$agent" || code=$?
+  [ "$code" = 0 ] || { cat "$work/$1.log" >&2; fail "the agent ($1) exited with $code on SIGTERM"; }
+}
+start_agent agent-r1
+node -e 'fetch(process.argv[1] + "/__test/device-settings", { method: "POST", body: new URLSearchParams({ interval: "1" }) }).then((r) => process.exit(r.ok ? 0 : 1))' "$base" ||
+  fail "the stand-in did not take the device settings"
+"${bob_cmd[@]}" signetctl --json signin google --device >"$work/signin.out" 2>"$work/signin.err" &
+signin=$!
+for _ in $(seq 1 100); do grep -q '"device-code"' "$work/signin.out" && break; sleep 0.1; done
+# The person on the other device: the verification page, the code and their login.
+node -e '
+  const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]).data;
+  fetch(new URL("/__standin/device", d.verification_uri), { method: "POST",
+        body: new URLSearchParams({ user_code: d.user_code, login: "ann@corp.example", password: "ann", action: "allow" }) })
+    .then((r) => r.text()).then((t) => process.exit(t.includes("id=\"done\"") ? 0 : 1));' "$work/signin.out" ||
+  { cat "$work/signin.out" "$work/signin.err" >&2; fail "approving the device sign-in at the stand-in"; }
+code=0
+wait "$signin" || code=$?
+[ "$code" = 0 ] || { cat "$work/signin.err" "$work/agent-r1.log" >&2; fail "signetctl signin google --device as bob exited with $code"; }
+# Who is signed in, without the times (the expiry counts down): provider, account, address.
+who() { as_bob signetctl --json whoami | node -e 'let t = ""; process.stdin.on("data", (c) => { t += c; }).on("end", () => {
+          const i = JSON.parse(t); console.log([i.provider, i.subject, i.email, i.email_verified].join(" ")); });'; }
+before=$(who) || fail "whoami after the sign-in"
+[[ "$before" == "google "*" ann@corp.example true" ]] || fail "whoami after the sign-in says: $before"
+ls "$bob"/.local/share/keyrings/*.keyring >/dev/null 2>&1 || fail "the keychain holds nothing on disk: the session would not survive"
+stop_agent agent-r1
+step "bob signed in with the installed agent ($before), the session in gnome-keyring; agent stopped"
+
 in_root dpkg -i "$pkg2" >"$work/dpkg.log" 2>&1 </dev/null || { cat "$work/dpkg.log" >&2; fail "dpkg -i $pkg2 over revision 1"; }
 rm -f "${root:-}$pkg2"
 [ "$(in_root dpkg-query -W -f='${Version}' signet)" = "$(dpkg-deb -f "$deb2" Version)" ] || fail "the upgrade did not happen"
 grep -q "edited by IT before the upgrade" "${root:-}/etc/xdg/signet/signet.conf" || fail "the upgrade lost the edited policy"
-step "upgraded to $(dpkg-deb -f "$deb2" Version); the edited policy is kept"
+
+# Revision 2's agent, started as at bob's next login, restores the session from the keychain.
+start_agent agent-r2
+after=$(who) || { cat "$work/agent-r2.log" >&2; fail "whoami after the upgrade: nobody is signed in"; }
+[ "$after" = "$before" ] || fail "after the upgrade whoami says '$after', before it said '$before'"
+grep -q "restored the session of provider google" "$work/agent-r2.log" || { cat "$work/agent-r2.log" >&2; fail "the new agent did not say it restored the stored session"; }
+as_bob signetctl status >"$work/status.log" 2>&1 || fail "signetctl status after the upgrade"
+grep -q "^State: *signed in" "$work/status.log" || { cat "$work/status.log" >&2; fail "status after the upgrade is not signed in"; }
+stop_agent agent-r2
+for pid in "${session_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+for pid in "${session_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+session_pids=()
+step "upgraded to $(dpkg-deb -f "$deb2" Version); the edited policy is kept, and bob is still signed in after restarting the agent"
 
 # --- 6. purge: everything the package installed goes, users' files stay -----------------------------
 in_root dpkg --purge signet >"$work/dpkg.log" 2>&1 </dev/null || { cat "$work/dpkg.log" >&2; fail "dpkg --purge signet"; }
@@ -214,6 +333,7 @@ done
 for file in .local/share/keyrings/login.keyring .config/signet/signet.conf .local/state/signet/session.json; do
   [ -f "$users/$file" ] || fail "the purge removed a user's $file"
 done
+ls "$bob"/.local/share/keyrings/*.keyring >/dev/null 2>&1 || fail "the purge removed bob's keyring"
 step "purged: no file of the package is left, /etc/xdg/signet is gone, users' files are untouched"
 
 # --- 7. a policy dropped before the package (unattended roll-out) is kept ---------------------------
