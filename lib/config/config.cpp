@@ -1008,7 +1008,7 @@ Config ConfigLoader::load(const ConfigSources &sources)
                 // Whoever writes `locked` here means to protect something, and nothing is: an error.
                 if (group.key() == GeneralGroup && it.key() == QLatin1String("locked")) {
                     config.problems.append({ConfigProblem::Severity::Error, it.value().file, group.key(), it.key(),
-                                            QStringLiteral("only the system configuration can lock keys; remove it from this file (ignored)")});
+                                            QStringLiteral("only the system configuration can lock keys; remove locked from this file")});
                     continue;
                 }
                 if (isLocked(group.key(), it.key())) {
