@@ -1249,7 +1249,11 @@ void Agent::onScopedRefreshFinished(TokenRefresh *refresh, const QString &key, q
         apply();
         return;
     }
-    m_store->save({identity, session, m_sessionMetadata, claims, m_sessionProvider.clientId}, [this, apply](const Keychain::Result &result) {
+    m_store->save({identity, session, m_sessionMetadata, claims, m_sessionProvider.clientId}, [this, apply, generation](const Keychain::Result &result) {
+        // A session that ended (or was replaced) meanwhile is not this save's to clear up: the stored
+        // session may by now be the next one.
+        if (generation != m_sessionGeneration)
+            return;
         if (!result.ok())
             forgetStaleStoredSession(result.message);
         apply();

@@ -156,18 +156,30 @@ QString Keychain::partKey(const QString &key, int generation, int index)
 
 void Keychain::write(const QString &key, const QByteArray &data, Callback done)
 {
+    // A value that looks like a manifest would be read back as one (read() recognises manifests
+    // whatever the limit). Session values are JSON objects; nothing of ours starts like this.
+    if (data.startsWith(PartsMagic)) {
+        done({Error::Failed, tr("This value cannot be stored in the keychain (it starts like Signet's own bookkeeping)."), {}});
+        return;
+    }
     if (m_maxEntryBytes <= 0) {
         writeEntry(key, data, std::move(done));
         return;
     }
     // What is there now decides which generation the new parts take, and which parts go afterwards.
     readEntry(key, [this, key, data, done](const Result &current) {
+        // Without knowing the current manifest, the new parts could overwrite the very parts it names
+        // (and a kill would then leave neither value whole): only "nothing there" is a safe start.
+        if (!current.ok() && current.error != Error::NotFound) {
+            done(current);
+            return;
+        }
         const Parts old = current.ok() ? partsOf(current.data) : Parts{};
-        if (data.size() <= m_maxEntryBytes && !data.startsWith(PartsMagic)) {
+        if (data.size() <= m_maxEntryBytes) {
             writeEntry(key, data, [this, key, old, done](const Result &result) {
                 if (result.ok() && old.isParted()) {
-                    removeParts(key, 0);
-                    removeParts(key, 1);
+                    removeParts(key, old.generation, 0, old.count);
+                    removeParts(key, 1 - old.generation, 0, MaxParts); // left by an interrupted replacement, if any
                 }
                 done(result);
             });
@@ -183,20 +195,21 @@ void Keychain::write(const QString &key, const QByteArray &data, Callback done)
         Parts written;
         written.generation = old.isParted() ? 1 - old.generation : 0;
         written.count = int(parts.size());
-        writeParts(key, written.generation, parts, 0, [this, key, data, written, done](const Result &result) {
+        writeParts(key, written.generation, parts, 0, [this, key, data, old, written, done](const Result &result) {
             if (!result.ok()) {
-                removeParts(key, written.generation);
+                removeParts(key, written.generation, 0, written.count);
                 done(result);
                 return;
             }
             const QByteArray manifest = PartsMagic + QByteArray::number(written.generation) + ' ' + QByteArray::number(written.count) + ' '
                 + QByteArray::number(data.size()) + ' ' + QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
-            writeEntry(key, manifest, [this, key, written, done](const Result &switched) {
-                // Every part no manifest names goes: the other generation's, and any of this generation's
-                // beyond the new value that an interrupted replacement left behind.
+            writeEntry(key, manifest, [this, key, old, written, done](const Result &switched) {
+                // Every part no manifest names goes: the old value's, and any of this generation's beyond
+                // the new value that an interrupted replacement left behind (how many is unknown).
                 if (switched.ok()) {
-                    removeParts(key, 1 - written.generation);
-                    removeParts(key, written.generation, written.count);
+                    if (old.isParted())
+                        removeParts(key, old.generation, 0, old.count);
+                    removeParts(key, written.generation, written.count, MaxParts);
                 }
                 done(switched);
             });
@@ -221,10 +234,8 @@ void Keychain::writeParts(const QString &key, int generation, const QList<QByteA
 
 void Keychain::read(const QString &key, Callback done)
 {
-    if (m_maxEntryBytes <= 0) {
-        readEntry(key, std::move(done));
-        return;
-    }
+    // Manifests are recognised whatever this keychain's own limit: an entry written in parts reads
+    // back whole everywhere.
     readEntry(key, [this, key, done](const Result &result) {
         const Parts parts = result.ok() ? partsOf(result.data) : Parts{};
         if (!parts.isParted()) {
@@ -255,22 +266,24 @@ void Keychain::readParts(const QString &key, const Parts &parts, int index, QByt
     });
 }
 
-void Keychain::removeParts(const QString &key, int generation, int from)
+void Keychain::removeParts(const QString &key, int generation, int from, int to)
 {
-    for (int index = from; index < MaxParts; ++index)
+    for (int index = from; index < to; ++index)
         removeEntry(partKey(key, generation, index), [](const Result &) {});
 }
 
 void Keychain::remove(const QString &key, Callback done)
 {
-    if (m_maxEntryBytes <= 0) {
-        removeEntry(key, std::move(done));
-        return;
-    }
     readEntry(key, [this, key, done](const Result &current) {
-        if (current.ok() && partsOf(current.data).isParted()) {
-            removeParts(key, 0);
-            removeParts(key, 1);
+        // Parts are looked for whenever the entry is a manifest; with a limit also when there is none
+        // to read (an interrupted first write leaves parts without one) — a removal leaves nothing.
+        const Parts parts = current.ok() ? partsOf(current.data) : Parts{};
+        if (parts.isParted()) {
+            removeParts(key, parts.generation, 0, parts.count);
+            removeParts(key, 1 - parts.generation, 0, MaxParts);
+        } else if (m_maxEntryBytes > 0) {
+            removeParts(key, 0, 0, MaxParts);
+            removeParts(key, 1, 0, MaxParts);
         }
         removeEntry(key, done);
     });

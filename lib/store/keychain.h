@@ -49,8 +49,8 @@ public:
     // Windows' Credential Manager keeps at most 2560 bytes per entry (CRED_MAX_CREDENTIAL_BLOB_SIZE),
     // and a session with an Entra ID token is often larger. Values longer than the limit are kept in
     // parts of at most that size (see keychain.cpp for the layout and why a kill cannot mix them);
-    // 0 is no limit, what Secret Service and the macOS Keychain need (and entries are then taken as
-    // they are, manifests included). On Windows the limit is
+    // 0 is no limit, what Secret Service and the macOS Keychain need (an entry in parts still reads
+    // back whole and is removed whole whatever the limit). On Windows the limit is
     // WindowsPartBytes; tests set a small one to exercise the parts on Linux.
     void setMaxEntryBytes(qsizetype bytes) { m_maxEntryBytes = bytes; }
     qsizetype maxEntryBytes() const { return m_maxEntryBytes; }
@@ -68,6 +68,12 @@ public:
 Q_SIGNALS:
     void idle();
 
+protected:
+    // One QtKeychain job on one entry, as it is stored (tests look at the parts through these).
+    void writeEntry(const QString &key, const QByteArray &data, Callback done);
+    void readEntry(const QString &key, Callback done);
+    void removeEntry(const QString &key, Callback done);
+
 private:
     struct Parts {
         int generation = -1; // -1: the value is not in parts
@@ -79,15 +85,11 @@ private:
     static Parts partsOf(const QByteArray &entry);
     static QString partKey(const QString &key, int generation, int index);
 
-    // One QtKeychain job on one entry.
-    void writeEntry(const QString &key, const QByteArray &data, Callback done);
-    void readEntry(const QString &key, Callback done);
-    void removeEntry(const QString &key, Callback done);
     // The parts [from, parts.count) of a value, in order; then done.
     void writeParts(const QString &key, int generation, const QList<QByteArray> &parts, int from, Callback done);
     void readParts(const QString &key, const Parts &parts, int index, QByteArray collected, Callback done);
-    // Best effort, for parts no manifest names any more: a generation's indices from `from` on.
-    void removeParts(const QString &key, int generation, int from = 0);
+    // Best effort, for parts no manifest names any more: a generation's indices [from, to).
+    void removeParts(const QString &key, int generation, int from, int to);
 
     // Calls `done` exactly once: with the job's result, or with Unavailable after Timeout.
     Callback once(Callback done);

@@ -122,6 +122,7 @@ bool SessionStore::keepInstallationId()
 {
     if (m_installationIdStored)
         return true;
+    makeDirectory();
     QSaveFile out(QDir(m_directory).filePath(QStringLiteral("installation-id")));
     m_installationIdStored = out.open(QIODevice::WriteOnly) && out.write(m_installationId.toLatin1()) >= 0 && out.commit();
     return m_installationIdStored;
@@ -148,24 +149,50 @@ void SessionStore::save(const Stored &session, Done done)
                        {QStringLiteral("access_token_expires_at"), session.tokens.accessTokenExpiresAt.toString(Qt::ISODateWithMs)},
                        {QStringLiteral("scopes"), QJsonArray::fromStringList(session.tokens.scopes)}};
     const QString path = recordPath();
-    m_keychain.write(key, secrets, [this, key, path, record, done](const Keychain::Result &result) {
+    const quint64 clears = m_clears;
+    const quint64 save = ++m_saves;
+    m_keychain.write(key, secrets, [this, key, path, record, clears, save, done](const Keychain::Result &result) {
         if (!result.ok()) {
             done(result);
             return;
         }
-        QDir().mkpath(m_directory);
-        QFile::setPermissions(m_directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-        QSaveFile file(path);
-        const bool written = keepInstallationId() && file.open(QIODevice::WriteOnly) && file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
-            && file.write(QJsonDocument(record).toJson(QJsonDocument::Compact)) >= 0 && file.commit();
-        if (!written) {
+        if (clears != m_clears) {
+            // Cleared (signed out) while the keychain was busy: writing the record now would bring the
+            // session back from the dead at the next start. QtKeychain runs jobs one at a time, so the
+            // clear's removal normally follows this write; a write in parts (Windows) may have gone on
+            // after it, so the entry is removed once more — unless a newer save (the same account
+            // signing in again) has started since, whose entry this key may now be.
+            if (save == m_saves)
+                m_keychain.remove(key, [](const Keychain::Result &) {});
+            done({Keychain::Error::Failed, tr("The session ended while it was being stored."), {}});
+            return;
+        }
+        QString problem;
+        if (!keepInstallationId() || !writeRecord(record, &problem)) {
             // Without its record the entry would never be found again: take it out of the keychain.
-            const Keychain::Result failed{Keychain::Error::Failed, tr("Cannot write %1: %2").arg(path, file.errorString()), {}};
+            const Keychain::Result failed{Keychain::Error::Failed, tr("Cannot write %1: %2").arg(path, problem), {}};
             m_keychain.remove(key, [done, failed](const Keychain::Result &) { done(failed); });
             return;
         }
         done({});
     });
+}
+
+void SessionStore::makeDirectory()
+{
+    QDir().mkpath(m_directory);
+    QFile::setPermissions(m_directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+}
+
+bool SessionStore::writeRecord(const QJsonObject &record, QString *problem)
+{
+    makeDirectory();
+    QSaveFile file(recordPath());
+    const bool written = file.open(QIODevice::WriteOnly) && file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+        && file.write(QJsonDocument(record).toJson(QJsonDocument::Compact)) >= 0 && file.commit();
+    if (!written && problem)
+        *problem = file.errorString();
+    return written;
 }
 
 void SessionStore::load(Loaded done)
@@ -185,6 +212,13 @@ void SessionStore::load(Loaded done)
         done({Keychain::Error::NotFound, tr("The stored session could not be read."), {}}, {});
         return;
     }
+    if (record.value(QLatin1String("removed")).toBool()) {
+        // What a sign-out could not take out of a locked keychain: removed now, if the keychain lets us.
+        qCInfo(lcSession) << "removing a signed-out session's keychain entry that a locked keychain kept";
+        clear();
+        done({Keychain::Error::NotFound, tr("No session is stored."), {}}, {});
+        return;
+    }
     Stored stored;
     stored.identity = identityFromRecord(record.value(QLatin1String("identity")).toObject());
     stored.metadata = metadataFromRecord(record.value(QLatin1String("metadata")).toObject());
@@ -192,46 +226,67 @@ void SessionStore::load(Loaded done)
     stored.clientId = record.value(QLatin1String("client_id")).toString();
     stored.tokens.accessTokenExpiresAt = QDateTime::fromString(record.value(QLatin1String("access_token_expires_at")).toString(), Qt::ISODateWithMs).toUTC();
     stored.tokens.scopes = strings(record.value(QLatin1String("scopes")));
-    m_keychain.read(key, [this, stored, done](const Keychain::Result &result) mutable {
+    m_keychain.read(key, [this, key, stored, done](const Keychain::Result &result) {
         if (result.error == Keychain::Error::NotFound) {
-            forgetUnlessLocked(result, done);
+            forgetUnlessLocked(key, stored, result, done);
             return;
         }
-        if (!result.ok()) {
-            done(result, {});
-            return;
-        }
-        const QJsonObject secrets = QJsonDocument::fromJson(result.data).object();
-        stored.tokens.accessToken = secrets.value(QLatin1String("access_token")).toString();
-        stored.tokens.refreshToken = secrets.value(QLatin1String("refresh_token")).toString();
-        stored.tokens.idToken = secrets.value(QLatin1String("id_token")).toString();
-        if (!stored.identity.isValid() || stored.tokens.accessToken.isEmpty()) {
-            qCWarning(lcSession) << "the stored session is incomplete; starting signed out";
-            clear();
-            done({Keychain::Error::NotFound, tr("The stored session was incomplete."), {}}, {});
-            return;
-        }
-        for (const QString &secret : {stored.tokens.accessToken, stored.tokens.refreshToken, stored.tokens.idToken})
-            SecretRedactor::addSecret(secret);
-        done({}, stored);
+        finishLoad(result, stored, done);
     });
 }
 
-void SessionStore::forgetUnlessLocked(const Keychain::Result &notFound, Loaded done)
+void SessionStore::finishLoad(const Keychain::Result &result, Stored stored, Loaded done)
 {
-    // A locked Secret Service answers a read as if the entry did not exist (the unlock prompt was
-    // dismissed, or none can be shown). Clearing the record then would lose a session that is still
-    // there: a probe write tells the two apart — a locked keyring refuses it.
+    if (!result.ok()) {
+        done(result, {});
+        return;
+    }
+    const QJsonObject secrets = QJsonDocument::fromJson(result.data).object();
+    stored.tokens.accessToken = secrets.value(QLatin1String("access_token")).toString();
+    stored.tokens.refreshToken = secrets.value(QLatin1String("refresh_token")).toString();
+    stored.tokens.idToken = secrets.value(QLatin1String("id_token")).toString();
+    if (!stored.identity.isValid() || stored.tokens.accessToken.isEmpty()) {
+        qCWarning(lcSession) << "the stored session is incomplete; starting signed out";
+        clear();
+        done({Keychain::Error::NotFound, tr("The stored session was incomplete."), {}}, {});
+        return;
+    }
+    for (const QString &secret : {stored.tokens.accessToken, stored.tokens.refreshToken, stored.tokens.idToken})
+        SecretRedactor::addSecret(secret);
+    done({}, stored);
+}
+
+void SessionStore::probeWritable(std::function<void(bool writable)> answer)
+{
+    // A locked Secret Service answers reads and removals as if the entry did not exist (the unlock
+    // prompt was dismissed, or none can be shown), but it refuses writes. The probe's key is fixed,
+    // so a probe a kill interrupted is overwritten by the next one rather than left behind.
     const QString probe = installationId() + QStringLiteral("/probe");
-    m_keychain.write(probe, QByteArrayLiteral("probe"), [this, probe, notFound, done](const Keychain::Result &written) {
-        if (!written.ok()) {
+    m_keychain.write(probe, QByteArrayLiteral("probe"), [this, probe, answer](const Keychain::Result &written) {
+        m_keychain.remove(probe, [](const Keychain::Result &) {});
+        answer(written.ok());
+    });
+}
+
+void SessionStore::forgetUnlessLocked(const QString &key, const Stored &stored, const Keychain::Result &notFound, Loaded done)
+{
+    // Clearing the record while the keychain is merely locked would lose a session that is still there.
+    probeWritable([this, key, stored, notFound, done](bool writable) {
+        if (!writable) {
             qCWarning(lcSession) << "the keychain did not give the stored session, and it takes no writes: it is locked or refusing; the session is kept for later";
             done({Keychain::Error::Failed, tr("The keychain is locked, so the stored session cannot be read. Unlock it (for example by signing in to the desktop again) and restart Signet, or sign in again."), {}}, {});
             return;
         }
-        m_keychain.remove(probe, [](const Keychain::Result &) {});
-        clear(); // the record without its secrets is useless
-        done(notFound, {});
+        // The probe may have been what unlocked the keychain (a prompt the person answered): read once
+        // more before concluding that the entry is gone.
+        m_keychain.read(key, [this, stored, notFound, done](const Keychain::Result &again) {
+            if (again.error != Keychain::Error::NotFound) {
+                finishLoad(again, stored, done);
+                return;
+            }
+            clear(); // the record without its secrets is useless
+            done(notFound, {});
+        });
     });
 }
 
@@ -252,6 +307,7 @@ void SessionStore::whenIdle(std::chrono::milliseconds limit, std::function<void(
 
 void SessionStore::clear(Done done)
 {
+    ++m_clears;
     QFile file(recordPath());
     QString key;
     if (file.open(QIODevice::ReadOnly))
@@ -263,9 +319,29 @@ void SessionStore::clear(Done done)
             done({});
         return;
     }
-    m_keychain.remove(key, [done](const Keychain::Result &result) {
-        if (!result.ok() && result.error != Keychain::Error::NotFound)
-            qCWarning(lcSession).noquote() << "could not remove the session from the keychain:" << result.message;
+    const quint64 saves = m_saves;
+    m_keychain.remove(key, [this, key, saves, done](const Keychain::Result &result) {
+        // A locked keychain refuses the removal, or answers it as done or "not found". The
+        // entry (tokens nothing uses any more) must not be forgotten then: a record that names it only
+        // for removal, done at the next start — unless a newer session is stored meanwhile.
+        const auto keepForRemoval = [this, key, saves](const QString &why) {
+            qCWarning(lcSession).noquote() << "could not remove the session from the keychain:" << why << "- it is removed at the next start";
+            if (saves == m_saves && !QFile::exists(recordPath()))
+                writeRecord(QJsonObject{{QStringLiteral("version"), FormatVersion}, {QStringLiteral("keychain_key"), key}, {QStringLiteral("removed"), true}});
+        };
+        // (QtKeychain answers the removal of an entry it cannot see as done, on Secret Service: only a
+        // probe tells whether the keychain could have removed anything.)
+        if (result.ok() || result.error == Keychain::Error::NotFound) {
+            probeWritable([keepForRemoval, done](bool writable) {
+                if (!writable)
+                    keepForRemoval(tr("the keychain is locked"));
+                if (done)
+                    done(writable ? Keychain::Result{} : Keychain::Result{Keychain::Error::Failed, tr("The keychain is locked."), {}});
+            });
+            return;
+        }
+        if (!result.ok())
+            keepForRemoval(result.message);
         if (done)
             done(result);
     });

@@ -32,7 +32,7 @@ public:
     explicit SessionStore(const QString &stateDirectory, QObject *parent = nullptr);
 
     // Writes the keychain entry first, then the record. The callback says whether the secrets are
-    // in the keychain.
+    // in the keychain. A clear() before the write finishes wins: the save then stores nothing.
     void save(const Stored &session, Done done);
     // Error::NotFound when there is no stored session (or it is incomplete or unreadable: then it
     // has been cleared); the caller starts signed out.
@@ -48,15 +48,25 @@ private:
     QString installationId();
     QString keyFor(const Identity &identity);
 
+    // Whether the keychain takes a write (a locked one does not, though it answers reads as "not found").
+    void probeWritable(std::function<void(bool writable)> answer);
     // After a read found no entry: clears the record if the entry is really gone, keeps it if the
     // keychain is merely locked.
-    void forgetUnlessLocked(const Keychain::Result &notFound, Loaded done);
+    void forgetUnlessLocked(const QString &key, const Stored &stored, const Keychain::Result &notFound, Loaded done);
+    // The secrets read (or the error): the session, or why there is none.
+    void finishLoad(const Keychain::Result &result, Stored stored, Loaded done);
+    // The state directory, 0700.
+    void makeDirectory();
+    // session.json, 0600, replaced in one step.
+    bool writeRecord(const QJsonObject &record, QString *problem = nullptr);
     // Writes a newly made installation id next to the record; false when it cannot.
     bool keepInstallationId();
 
     QString m_directory;
     QString m_installationId; // read (or made) once
     bool m_installationIdStored = true;
+    quint64 m_clears = 0; // a save that finds this changed was overtaken by a clear (a sign-out)
+    quint64 m_saves = 0;
     Keychain m_keychain;
 };
 

@@ -77,6 +77,13 @@ function plantKeychainValue(key, value) {
   assert.equal(stored.status, 0, String(stored.stderr));
 }
 
+// The keys of every entry of ours in the keychain (the probe that tells a locked keychain from a missing entry
+// must not stay behind).
+function signetKeys() {
+  const search = spawnSync('secret-tool', ['search', '--all', 'server', 'signet'], { encoding: 'utf8' });
+  return [...search.stderr.matchAll(/^attribute\.user = (.*)$/gm)].map((m) => m[1]);
+}
+
 // Every file under the world, for "nothing secret on disk".
 function allFiles(dir) {
   return readdirSync(dir, { withFileTypes: true })
@@ -147,6 +154,7 @@ test('a missing keychain entry or a broken record: a clean signed-out start, and
   assert.equal((await ctl(world, ['whoami'])).code, 3);
   assert.ok(agent.isRunning());
   assert.ok(!existsSync(record(world)), 'the record without its secrets is gone');
+  assert.deepEqual(signetKeys().filter((k) => k.endsWith('/probe')), [], 'the probe write is removed again');
 
   assert.equal((await signIn(world)).code, 0);
   await agent.stop();
@@ -336,6 +344,7 @@ test('locked at start: the stored session is kept, not lost, and comes back once
     agent = await start(world);
     assert.equal((await ctl(world, ['whoami'])).code, 3, 'not restored from a locked keychain');
     assert.match(agent.output, /could not restore the session/);
+    assert.match(agent.output, /takes no writes: it is locked or refusing; the session is kept/, 'the probe told locked from gone');
     assert.ok(agent.isRunning());
     await agent.stop();
     assert.ok(existsSync(record(world)), 'the record is kept for when the keychain is unlocked');
@@ -343,6 +352,7 @@ test('locked at start: the stored session is kept, not lost, and comes back once
     keyring('unlock');
   }
   assert.equal(keychainEntry(world).value, stored, 'the keychain entry is untouched');
+  assert.deepEqual(signetKeys().filter((k) => k.endsWith('/probe')), [], 'no probe entry is left');
   agent = await start(world);
   const whoami = await ctl(world, ['whoami', '--json']);
   assert.equal(whoami.code, 0, whoami.stderr);
@@ -373,21 +383,29 @@ async function signedInWithRotation(t) {
 test('a rotated refresh token the keychain cannot take: the stale stored session is removed', async (t) => {
   let { world, agent, startDemo } = await signedInWithRotation(t);
   const before = (await ctl(world, ['token'])).stdout;
-  assert.ok(existsSync(record(world)));
+  const stale = keychainEntry(world);
+  assert.ok(stale.value);
   keyring('lock');
   try {
     const renewed = await ctl(world, ['token', '--min-valid', '3600']);
     assert.equal(renewed.code, 0, renewed.stderr);
     assert.notEqual(renewed.stdout, before, 'renewed');
     assert.match(agent.output, /stored session is removed/);
-    assert.ok(!existsSync(record(world)), 'the stale record is gone');
+    // The locked keychain refuses the removal too: what is left on disk names the entry for removal only.
+    await waitFor(() => /removed at the next start/.test(agent.output), 'the refused removal to be reported').catch((e) => { console.log(agent.output); throw e; });
+    const left = JSON.parse(readFileSync(record(world), 'utf8'));
+    assert.deepEqual(left, { version: 1, keychain_key: stale.key, removed: true }, 'the stale record is gone; only the entry to remove is named');
     assert.equal((await ctl(world, ['whoami'])).code, 0, 'the session goes on in memory');
   } finally {
     keyring('unlock');
   }
+  // Until then the keychain holds the stale entry exactly as it was: never the renewed refresh token.
+  assert.equal(keychainEntry(world).value, stale.value);
   await agent.stop();
   agent = await startDemo();
   assert.equal((await ctl(world, ['whoami'])).code, 3, 'a restart starts signed out');
+  await waitFor(() => spawnSync('secret-tool', ['lookup', 'user', stale.key, 'server', 'signet']).status !== 0, 'the stale keychain entry to be removed');
+  assert.ok(!existsSync(record(world)), 'and its record');
   await agent.stop();
 });
 
