@@ -23,7 +23,10 @@ ColumnLayout {
     readonly property bool device: page.controller.userCode.length > 0
 
     Heading {
-        text: page.device ? qsTr("Enter the code on another device") : qsTr("Finish signing in in your browser…")
+        objectName: "heading"
+        text: page.device ? qsTr("Enter the code on another device")
+            : page.controller.embeddedSignIn ? qsTr("Finish signing in in the sign-in window…")
+            : qsTr("Finish signing in in your browser…")
     }
     // A device sign-in: where to go and which code to enter (RFC 8628).
     BodyText {

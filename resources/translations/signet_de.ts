@@ -492,6 +492,10 @@ Zugriff: %2</translation>
         <translation>Schließen Sie die Anmeldung im Browser ab …</translation>
     </message>
     <message>
+        <source>Finish signing in in the sign-in window…</source>
+        <translation>Schließen Sie die Anmeldung im Anmeldefenster ab …</translation>
+    </message>
+    <message>
         <source>On a phone or another computer, open %1 and enter this code. Only enter it if you started this sign-in yourself.</source>
         <translation>Öffnen Sie auf einem Telefon oder einem anderen Computer %1 und geben Sie diesen Code ein. Geben Sie ihn nur ein, wenn Sie diese Anmeldung selbst gestartet haben.</translation>
     </message>
