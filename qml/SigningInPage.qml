@@ -23,7 +23,7 @@ ColumnLayout {
     readonly property bool device: page.controller.userCode.length > 0
 
     Heading {
-        objectName: "heading"
+        objectName: "signingInHeading"
         text: page.device ? qsTr("Enter the code on another device")
             : page.controller.embeddedSignIn ? qsTr("Finish signing in in the sign-in window…")
             : qsTr("Finish signing in in your browser…")

@@ -12,6 +12,8 @@
 #include <QQmlExtensionPlugin>
 #include <QQuickItem>
 #include <QQuickWindow>
+#include <QScopeGuard>
+#include <QTemporaryDir>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QDir>
@@ -53,6 +55,7 @@ private Q_SLOTS:
     void signInWithKeyboardAndCancel();
     void failureThenBack();
     void deviceSignInShowsTheCode();
+    void kioskSignInNamesItsWindow();
     void signedInShowsIdentityAndSignsOut();
     void agentUnavailable();
     void brandedProvidersAndItMessage();
@@ -69,7 +72,7 @@ private:
     void signInAs(const QJsonObject &identity);
     // Every visible text and control of the current page lies within the window's width.
     void verifyFitsHorizontally();
-    bool load();
+    bool load(bool openBrowser = false);
     int page() const;
     QQuickItem *item(const QString &objectName) const;
     void click(QQuickItem *item);
@@ -106,11 +109,11 @@ void tst_MainWindow::cleanup()
     QVERIFY2(warnings.isEmpty(), qPrintable(warnings.join(QLatin1Char('\n'))));
 }
 
-bool tst_MainWindow::load()
+bool tst_MainWindow::load(bool openBrowser)
 {
     m_engine = std::make_unique<QQmlApplicationEngine>();
     connect(m_engine.get(), &QQmlEngine::warnings, this, [this](const QList<QQmlError> &warnings) { m_warnings += warnings; });
-    m_engine->setInitialProperties({{QStringLiteral("socketPath"), m_agent->socketPath()}, {QStringLiteral("openBrowser"), false}});
+    m_engine->setInitialProperties({{QStringLiteral("socketPath"), m_agent->socketPath()}, {QStringLiteral("openBrowser"), openBrowser}});
     m_engine->load(QUrl(QStringLiteral("qrc:/qt/qml/Signet/App/Main.qml")));
     if (m_engine->rootObjects().isEmpty())
         return false;
@@ -249,6 +252,7 @@ void tst_MainWindow::signInWithKeyboardAndCancel()
                        signin.id);
     QTRY_COMPARE(item(QStringLiteral("authorizationUrl"))->property("text").toString(), url);
     QVERIFY(item(QStringLiteral("copyButton"))->isEnabled());
+    QCOMPARE(item(QStringLiteral("signingInHeading"))->property("text").toString(), QStringLiteral("Finish signing in in your browser…"));
     screenshot(QStringLiteral("signing-in"));
 
     // Escape cancels; the agent answers the signin "cancelled" and the window goes back.
@@ -266,7 +270,7 @@ void tst_MainWindow::signInWithKeyboardAndCancel()
 
 void tst_MainWindow::failureThenBack()
 {
-    QVERIFY(load());
+    QVERIFY(load(true)); // "opening the browser" is what starts signet-webview
     QTRY_COMPARE(page(), int(SignIn));
     click(item(QStringLiteral("provider-demo")));
     QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
@@ -302,6 +306,30 @@ void tst_MainWindow::deviceSignInShowsTheCode()
     QVERIFY(item(QStringLiteral("userCode"))->isVisible());
     QVERIFY(!item(QStringLiteral("authorizationUrl"))->isVisible());
     screenshot(QStringLiteral("device-code"));
+}
+
+// Policy browser = embedded (kiosks): the page is in signet-webview's window, and the waiting page says so.
+void tst_MainWindow::kioskSignInNamesItsWindow()
+{
+    QTemporaryDir bin;
+    const QString webview = bin.filePath(QStringLiteral("webview"));
+    QFile file(webview);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("#!/bin/sh\nexec sleep 30\n");
+    file.close();
+    file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    qputenv("SIGNET_WEBVIEW", QFile::encodeName(webview));
+    const auto restore = qScopeGuard([] { qunsetenv("SIGNET_WEBVIEW"); });
+    m_agent->providersExtra = {{QStringLiteral("browser"), QStringLiteral("embedded")}};
+
+    QVERIFY(load(true)); // "opening the browser" is what starts signet-webview
+    QTRY_COMPARE(page(), int(SignIn));
+    click(item(QStringLiteral("provider-demo")));
+    QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
+    m_agent->sendEvent(QStringLiteral("authorization-url"), {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("url"), QStringLiteral("http://127.0.0.1:4000/auth?state=s1")}},
+                       m_agent->lastRequest(QStringLiteral("signin")).id);
+    QTRY_COMPARE(item(QStringLiteral("signingInHeading"))->property("text").toString(), QStringLiteral("Finish signing in in the sign-in window…"));
+    QVERIFY(item(QStringLiteral("authorizationUrl"))->isVisible()); // still shown, for when the window does not open
 }
 
 void tst_MainWindow::signedInShowsIdentityAndSignsOut()
@@ -439,7 +467,7 @@ void tst_MainWindow::brandedProvidersAndItMessage()
 
 void tst_MainWindow::failureSaysWhatToDo()
 {
-    QVERIFY(load());
+    QVERIFY(load(true)); // "opening the browser" is what starts signet-webview
     QTRY_COMPARE(page(), int(SignIn));
     click(item(QStringLiteral("provider-demo")));
     QTRY_COMPARE(m_agent->count(QStringLiteral("signin")), 1);
