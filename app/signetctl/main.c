@@ -483,6 +483,7 @@ static int run_status(context *ctl, char **args)
     else
         put_field("State:", state ? state : "unknown");
     put_field("Provider:", string_member(result, "provider"));
+    put_field("Attention:", string_member(result, "attention"));
     if (string_member(result, "expires_at") || json_is_integer(json_object_get(result, "expires_in"))) {
         printf("%-10s ", "Expires:");
         put_expiry(result);

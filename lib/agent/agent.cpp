@@ -240,7 +240,9 @@ QJsonObject Agent::status()
     result.insert(QStringLiteral("provider"), signedIn ? QJsonValue(m_session.identity().provider) : QJsonValue(QJsonValue::Null));
     result.insert(QStringLiteral("expires_at"), signedIn ? QJsonValue(m_session.identity().expiresAt.toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null));
     result.insert(QStringLiteral("expires_in"), signedIn ? QJsonValue(now.secsTo(m_session.identity().expiresAt)) : QJsonValue(QJsonValue::Null));
-    result.insert(QStringLiteral("attention"), signedIn && !m_session.identity().attention.isEmpty() ? QJsonValue(m_session.identity().attention) : QJsonValue(QJsonValue::Null));
+    // Signed in: a failed renewal. Signed out: a stored session that could not be restored (a locked keychain).
+    const QString attention = signedIn ? m_session.identity().attention : m_restoreProblem;
+    result.insert(QStringLiteral("attention"), attention.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(attention));
     if (signingIn) {
         result.insert(QStringLiteral("signin"), QJsonObject{{QStringLiteral("provider"), m_attempt->provider().id},
                                                             {QStringLiteral("url"), m_attempt->authorizationUrl().isValid() ? QJsonValue(m_attempt->authorizationUrl().toString(QUrl::FullyEncoded)) : QJsonValue(QJsonValue::Null)},
@@ -911,8 +913,10 @@ void Agent::restoreSession()
         if (!m_restoring)
             return; // gave up waiting
         if (!result.ok()) {
-            if (result.error != Keychain::Error::NotFound)
+            if (result.error != Keychain::Error::NotFound) {
                 qCWarning(lcAgent).noquote() << "could not restore the session:" << result.message;
+                m_restoreProblem = result.message;
+            }
             return;
         }
         if (m_session.isActive() || m_attempt)
@@ -959,6 +963,7 @@ void Agent::startSession(const Identity &identity, const TokenSet &tokens, const
     // A renewal of the previous session that is still under way must never land in this one.
     cancelRenewal(tr("Another sign-in replaced the session."));
     ++m_sessionGeneration;
+    m_restoreProblem.clear();
     m_sessionProvider = provider;
     m_sessionMetadata = metadata;
     m_session.start(identity, tokens, claims);

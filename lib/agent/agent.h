@@ -161,6 +161,8 @@ private:
     QElapsedTimer m_lastTokenRefresh;
     SessionStore *m_store = nullptr; // owned by whoever set it; outlives the agent
     bool m_restoring = false;
+    // Why the stored session could not be restored (a locked keychain): status's attention while signed out.
+    QString m_restoreProblem;
     struct PendingRequest {
         QPointer<IpcConnection> connection;
         QJsonValue id;

@@ -345,6 +345,10 @@ test('locked at start: the stored session is kept, not lost, and comes back once
     assert.equal((await ctl(world, ['whoami'])).code, 3, 'not restored from a locked keychain');
     assert.match(agent.output, /could not restore the session/);
     assert.match(agent.output, /takes no writes: it is locked or refusing; the session is kept/, 'the probe told locked from gone');
+    // The person (or IT) learns it from status, not only from the journal.
+    const status = await ctl(world, ['status', '--json']);
+    assert.match(JSON.parse(status.stdout).attention, /keychain is locked.*Unlock it/);
+    assert.match((await ctl(world, ['status'])).stdout, /^Attention: +The keychain is locked/m);
     assert.ok(agent.isRunning());
     await agent.stop();
     assert.ok(existsSync(record(world)), 'the record is kept for when the keychain is unlocked');
