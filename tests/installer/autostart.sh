@@ -7,19 +7,7 @@
 set -euo pipefail
 bin=$1
 entry=$2/installer/linux/signet-agent-autostart.desktop
-work=$(mktemp -d /tmp/signet-autostart.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "autostart: FAIL: $*" >&2; for f in "$work"/*.log; do [ -e "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }; done; exit 1; }
-export HOME=$work/home XDG_RUNTIME_DIR=$work/run XDG_CONFIG_HOME=$work/home/.config XDG_CONFIG_DIRS=$work/no-system
-export XDG_STATE_HOME=$work/home/.local/state XDG_DATA_HOME=$work/home/.local/share XDG_CACHE_HOME=$work/home/.cache
-mkdir -p -m 700 "$HOME" "$XDG_RUNTIME_DIR"
-socket=$XDG_RUNTIME_DIR/signet/agent.sock
+. "$(dirname "$0")/world.sh" autostart
 
 # What systemd would answer about signet-agent.socket, decided by the test: a stand-in systemctl
 # first in PATH (the real one would ask this machine's user manager, if any), then the build's

@@ -8,24 +8,13 @@ if ! command -v systemd-socket-activate >/dev/null; then
   echo "socket_activation: systemd-socket-activate is missing (package systemd; scripts/install-deps.sh installs it)" >&2
   exit 1
 fi
-work=$(mktemp -d /tmp/signet-socket-activation.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export HOME=$work/home XDG_RUNTIME_DIR=$work/run XDG_CONFIG_HOME=$work/home/.config XDG_CONFIG_DIRS=$work/no-system
-export XDG_STATE_HOME=$work/home/.local/state XDG_DATA_HOME=$work/home/.local/share XDG_CACHE_HOME=$work/home/.cache
-mkdir -p -m 700 "$HOME" "$XDG_RUNTIME_DIR" "$XDG_RUNTIME_DIR/signet"
-socket=$XDG_RUNTIME_DIR/signet/agent.sock
+. "$(dirname "$0")/world.sh" socket_activation
+mkdir -p -m 700 "$XDG_RUNTIME_DIR/signet"
 # systemd-socket-activate passes on only the variables named with -E.
 pass=()
 for name in HOME XDG_RUNTIME_DIR XDG_CONFIG_HOME XDG_CONFIG_DIRS XDG_STATE_HOME XDG_DATA_HOME XDG_CACHE_HOME DBUS_SESSION_BUS_ADDRESS PATH; do
   if [ -n "${!name:-}" ]; then pass+=(-E "$name"); fi
 done
-fail() { echo "socket_activation: FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done; exit 1; }
 # The socket file appears at bind(), a moment before listen(): a client connecting in between is refused
 # and activates nothing, so wait until the kernel lists the path as listening (flag 00010000 in
 # /proc/net/unix; "ss" is not on every machine).
