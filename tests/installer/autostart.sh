@@ -32,14 +32,6 @@ mapfile -t argv < <(python3 -c 'import shlex, sys; print("\n".join(shlex.split(s
 try_exec=$(sed -n 's/^TryExec=//p' "$entry")
 [ "$(command -v "$try_exec")" = "$bin/signet-agent" ] || fail "TryExec=$try_exec does not name the installed signet-agent"
 
-wait_for() { # the socket path is listening (flag 00010000 in /proc/net/unix)
-  for _ in $(seq 1 200); do
-    awk -v path="$1" '$4 == "00010000" && $NF == path { found = 1 } END { exit !found }' /proc/net/unix && return 0
-    sleep 0.05
-  done
-  return 1
-}
-running() { [ -e /proc/"$1" ] && ! grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }
 finished() { # sets $status to background process $1's exit status; fails when it still runs 10 s later
   for _ in $(seq 1 200); do running "$1" || break; sleep 0.05; done
   if running "$1"; then kill "$1" 2>/dev/null || true; fail "$2 was still running 10 s later"; fi

@@ -15,18 +15,6 @@ pass=()
 for name in HOME XDG_RUNTIME_DIR XDG_CONFIG_HOME XDG_CONFIG_DIRS XDG_STATE_HOME XDG_DATA_HOME XDG_CACHE_HOME DBUS_SESSION_BUS_ADDRESS PATH; do
   if [ -n "${!name:-}" ]; then pass+=(-E "$name"); fi
 done
-# The socket file appears at bind(), a moment before listen(): a client connecting in between is refused
-# and activates nothing, so wait until the kernel lists the path as listening (flag 00010000 in
-# /proc/net/unix; "ss" is not on every machine).
-wait_for() {
-  for _ in $(seq 1 200); do
-    awk -v path="$1" '$4 == "00010000" && $NF == path { found = 1 } END { exit !found }' /proc/net/unix && return 0
-    sleep 0.05
-  done
-  return 1
-}
-# A process is running while /proc has it and it is not a zombie waiting for us.
-running() { [ -e /proc/"$1" ] && ! grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }
 # Sets $status to the exit status of background process $1; one still running after 10 s is killed
 # and the test fails, instead of waiting for ctest's timeout with nothing said.
 finished() {
