@@ -394,6 +394,11 @@ void SessionController::onResponse(qint64 id, const QJsonObject &result)
         const QString provider = jsonString(signIn, "provider");
         if (!provider.isEmpty() && !m_signIn.active())
             startSignIn(provider, false);
+        // Signed out because the stored session could not be restored (a locked keychain): the
+        // sign-in page says so and what to do, instead of looking like a plain sign-out.
+        const QString attention = jsonString(result, "attention");
+        if (jsonString(result, "state") == QLatin1String("signed_out") && !attention.isEmpty() && !m_signIn.active())
+            setNotice(attention);
         break;
     }
     case Purpose::WhoAmI:

@@ -134,6 +134,7 @@ void FakeAgent::answer(const Request &request)
         const bool signedIn = !identity.isEmpty();
         sendResult(request.id, {{QStringLiteral("state"), signedIn ? QStringLiteral("signed_in") : runningSignIn.isEmpty() ? QStringLiteral("signed_out") : QStringLiteral("signing_in")},
                                 {QStringLiteral("signin"), runningSignIn.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(runningSignIn)},
+                                {QStringLiteral("attention"), attention.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(attention)},
                                 {QStringLiteral("config"), QJsonObject{{QStringLiteral("ok"), true}, {QStringLiteral("problems"), QJsonArray()}}}}, to);
     } else if (request.method == QLatin1String("whoami")) {
         if (identity.isEmpty())

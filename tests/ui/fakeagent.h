@@ -116,6 +116,7 @@ public:
     QJsonObject apps;
     QJsonObject identity;   // empty: not signed in
     QJsonObject runningSignIn; // status "signin"; empty: null
+    QString attention;         // status "attention"; empty: null
     // Called for every request before the standard answers; return true when it answered.
     std::function<bool(const Request &)> handler;
 

@@ -43,6 +43,7 @@ private Q_SLOTS:
     void signedInAndOutByOtherClients();
     void signedOutNoticeSaysWhy_data();
     void signedOutNoticeSaysWhy();
+    void restoreProblemIsShown();
     void signOut();
     void agentGoneThenBack();
     void agentNotRunningAtStart();
@@ -383,6 +384,15 @@ void tst_SessionController::signedOutNoticeSaysWhy()
     m_agent->sendEvent(QStringLiteral("signed-out"), {{QStringLiteral("provider"), QStringLiteral("demo")}, {QStringLiteral("reason"), reason}});
     QTRY_COMPARE(m_controller->state(), SessionController::State::SignedOut);
     QCOMPARE(m_controller->notice(), notice);
+}
+
+// The agent could not restore the stored session (a locked keychain): the sign-in page says why.
+void tst_SessionController::restoreProblemIsShown()
+{
+    m_agent->attention = QStringLiteral("The keychain is locked, so the stored session cannot be read. Unlock it and restart Signet, or sign in again.");
+    startReady();
+    QCOMPARE(m_controller->state(), SessionController::State::SignedOut);
+    QTRY_COMPARE(m_controller->notice(), m_agent->attention);
 }
 
 void tst_SessionController::signOut()
