@@ -54,7 +54,14 @@ const pages = () => (existsSync(currentShots) ? readdirSync(currentShots).filter
 const lastPage = () => pages().at(-1)?.replace(/^\d+-/, '').replace(/\.png$/, '');
 
 function xdotool(args) {
-  const result = spawnSync('xdotool', args, { env: { ...process.env, DISPLAY: display }, encoding: 'utf8', timeout: 15000 });
+  let result;
+  // A window that goes away while xdotool looks at it (signet-webview closing itself, say) makes the X server answer
+  // BadWindow: that look is taken again, a few times, instead of failing the test.
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    result = spawnSync('xdotool', args, { env: { ...process.env, DISPLAY: display }, encoding: 'utf8', timeout: 15000 });
+    if (result.status === 0 || !/BadWindow/.test(result.stderr)) break;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
   assert.equal(result.status, 0, `xdotool ${args.join(' ')}: ${result.stderr}`);
   return result.stdout.trim();
 }

@@ -397,6 +397,8 @@ test('a rotated refresh token the keychain cannot take: the stale stored session
     assert.match(agent.output, /stored session is removed/);
     // The locked keychain refuses the removal too: what is left on disk names the entry for removal only.
     await waitFor(() => /removed at the next start/.test(agent.output), 'the refused removal to be reported').catch((e) => { console.log(agent.output); throw e; });
+    // (Written just after the line above is logged.)
+    await waitFor(() => existsSync(record(world)), 'the record that names the entry for removal');
     const left = JSON.parse(readFileSync(record(world), 'utf8'));
     assert.deepEqual(left, { version: 1, keychain_key: stale.key, removed: true }, 'the stale record is gone; only the entry to remove is named');
     assert.equal((await ctl(world, ['whoami'])).code, 0, 'the session goes on in memory');
