@@ -289,6 +289,14 @@ void Keychain::remove(const QString &key, Callback done)
     });
 }
 
+void Keychain::probeWritable(const QString &probeKey, std::function<void(bool writable)> answer)
+{
+    writeEntry(probeKey, QByteArrayLiteral("probe"), [this, probeKey, answer](const Result &written) {
+        removeEntry(probeKey, [](const Result &) {});
+        answer(written.ok());
+    });
+}
+
 void Keychain::writeEntry(const QString &key, const QByteArray &data, Callback callback)
 {
     const Callback done = once(std::move(callback));

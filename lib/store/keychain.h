@@ -55,6 +55,12 @@ public:
     void setMaxEntryBytes(qsizetype bytes) { m_maxEntryBytes = bytes; }
     qsizetype maxEntryBytes() const { return m_maxEntryBytes; }
 
+    // Whether the keychain takes a write, told by writing `probeKey` and removing it again. A locked
+    // Secret Service answers reads as "not found" and removals as done, as if nothing were stored; only
+    // a write shows that it is locked. The caller's key is fixed, so a probe a kill interrupted is
+    // overwritten by the next one rather than left behind.
+    void probeWritable(const QString &probeKey, std::function<void(bool writable)> answer);
+
     // Whether no operation is under way (an agent that stops waits for this: a removal cut short would
     // leave tokens in the keychain that nothing points to any more).
     bool isIdle() const { return m_pending == 0; }

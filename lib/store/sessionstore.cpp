@@ -247,7 +247,7 @@ void SessionStore::finishLoad(const Keychain::Result &result, Stored stored, Loa
     stored.tokens.idToken = secrets.value(QLatin1String("id_token")).toString();
     if (!stored.identity.isValid() || stored.tokens.accessToken.isEmpty()) {
         qCWarning(lcSession) << "the stored session is incomplete; starting signed out";
-        clear();
+        clearStored({}, false); // its entry was just read: the keychain is open
         done({Keychain::Error::NotFound, tr("The stored session was incomplete."), {}}, {});
         return;
     }
@@ -256,22 +256,10 @@ void SessionStore::finishLoad(const Keychain::Result &result, Stored stored, Loa
     done({}, stored);
 }
 
-void SessionStore::probeWritable(std::function<void(bool writable)> answer)
-{
-    // A locked Secret Service answers reads and removals as if the entry did not exist (the unlock
-    // prompt was dismissed, or none can be shown), but it refuses writes. The probe's key is fixed,
-    // so a probe a kill interrupted is overwritten by the next one rather than left behind.
-    const QString probe = installationId() + QStringLiteral("/probe");
-    m_keychain.write(probe, QByteArrayLiteral("probe"), [this, probe, answer](const Keychain::Result &written) {
-        m_keychain.remove(probe, [](const Keychain::Result &) {});
-        answer(written.ok());
-    });
-}
-
 void SessionStore::forgetUnlessLocked(const QString &key, const Stored &stored, const Keychain::Result &notFound, Loaded done)
 {
     // Clearing the record while the keychain is merely locked would lose a session that is still there.
-    probeWritable([this, key, stored, notFound, done](bool writable) {
+    m_keychain.probeWritable(probeKey(), [this, key, stored, notFound, done](bool writable) {
         if (!writable) {
             qCWarning(lcSession) << "the keychain did not give the stored session, and it takes no writes: it is locked or refusing; the session is kept for later";
             done({Keychain::Error::Failed, tr("The keychain is locked, so the stored session cannot be read. Unlock it (for example by signing in to the desktop again) and restart Signet, or sign in again."), {}}, {});
@@ -284,7 +272,7 @@ void SessionStore::forgetUnlessLocked(const QString &key, const Stored &stored, 
                 finishLoad(again, stored, done);
                 return;
             }
-            clear(); // the record without its secrets is useless
+            clearStored({}, false); // the record without its secrets is useless; the keychain has just taken a write
             done(notFound, {});
         });
     });
@@ -305,7 +293,17 @@ void SessionStore::whenIdle(std::chrono::milliseconds limit, std::function<void(
     QTimer::singleShot(limit, this, once);
 }
 
+QString SessionStore::probeKey()
+{
+    return installationId() + QStringLiteral("/probe");
+}
+
 void SessionStore::clear(Done done)
+{
+    clearStored(std::move(done), true);
+}
+
+void SessionStore::clearStored(Done done, bool checkWritable)
 {
     ++m_clears;
     QFile file(recordPath());
@@ -320,7 +318,7 @@ void SessionStore::clear(Done done)
         return;
     }
     const quint64 saves = m_saves;
-    m_keychain.remove(key, [this, key, saves, done](const Keychain::Result &result) {
+    m_keychain.remove(key, [this, key, saves, checkWritable, done](const Keychain::Result &result) {
         // A locked keychain refuses the removal, or answers it as done or "not found". The
         // entry (tokens nothing uses any more) must not be forgotten then: a record that names it only
         // for removal, done at the next start — unless a newer session is stored meanwhile.
@@ -329,21 +327,25 @@ void SessionStore::clear(Done done)
             if (saves == m_saves && !QFile::exists(recordPath()))
                 writeRecord(QJsonObject{{QStringLiteral("version"), FormatVersion}, {QStringLiteral("keychain_key"), key}, {QStringLiteral("removed"), true}});
         };
-        // (QtKeychain answers the removal of an entry it cannot see as done, on Secret Service: only a
-        // probe tells whether the keychain could have removed anything.)
-        if (result.ok() || result.error == Keychain::Error::NotFound) {
-            probeWritable([keepForRemoval, done](bool writable) {
-                if (!writable)
-                    keepForRemoval(tr("the keychain is locked"));
-                if (done)
-                    done(writable ? Keychain::Result{} : Keychain::Result{Keychain::Error::Failed, tr("The keychain is locked."), {}});
-            });
+        if (!result.ok() && result.error != Keychain::Error::NotFound) {
+            keepForRemoval(result.message);
+            if (done)
+                done(result);
             return;
         }
-        if (!result.ok())
-            keepForRemoval(result.message);
-        if (done)
-            done(result);
+        // "Removed" or "not found" from Secret Service is also what a locked keychain answers: only a
+        // probe tells whether anything could have been removed.
+        if (!checkWritable) {
+            if (done)
+                done({});
+            return;
+        }
+        m_keychain.probeWritable(probeKey(), [keepForRemoval, done](bool writable) {
+            if (!writable)
+                keepForRemoval(tr("the keychain is locked"));
+            if (done)
+                done(writable ? Keychain::Result{} : Keychain::Result{Keychain::Error::Failed, tr("The keychain is locked."), {}});
+        });
     });
 }
 

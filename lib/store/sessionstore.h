@@ -48,8 +48,11 @@ private:
     QString installationId();
     QString keyFor(const Identity &identity);
 
-    // Whether the keychain takes a write (a locked one does not, though it answers reads as "not found").
-    void probeWritable(std::function<void(bool writable)> answer);
+    // The entry Keychain::probeWritable writes and removes again, one per installation.
+    QString probeKey();
+    // clear(); checkWritable: whether a removal answered as done must be confirmed by a probe (not when
+    // the keychain has just shown that it is open).
+    void clearStored(Done done, bool checkWritable);
     // After a read found no entry: clears the record if the entry is really gone, keeps it if the
     // keychain is merely locked.
     void forgetUnlessLocked(const QString &key, const Stored &stored, const Keychain::Result &notFound, Loaded done);

@@ -3,17 +3,16 @@
 
 #include "desktopappearance.h"
 #include "fakeagent.h"
+#include "quickitems.h"
 #include "testmain.h"
 
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
-#include <QQmlExpression>
 #include <QQmlExtensionPlugin>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QScopeGuard>
-#include <QTemporaryDir>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QDir>
@@ -25,17 +24,6 @@
 Q_IMPORT_QML_PLUGIN(Signet_AppPlugin)
 
 namespace {
-
-// Items a Repeater creates are not QObject children of the page: walk the visual tree instead.
-QList<QQuickItem *> allItems(QQuickItem *root)
-{
-    QList<QQuickItem *> items;
-    for (QQuickItem *child : root->childItems()) {
-        items.append(child);
-        items += allItems(child);
-    }
-    return items;
-}
 
 // The StackLayout's pages, in Main.qml's order.
 enum Page { Connecting, AgentUnavailable, SignIn, SigningIn, Failure, SignedIn };
@@ -196,8 +184,7 @@ void tst_MainWindow::everyControlHasAnAccessibleName()
                 continue;
             if (control->inherits("QQuickScrollView") || control->inherits("QQuickScrollBar"))
                 continue; // containers; what they hold is named
-            QQmlExpression name(context, control, QStringLiteral("Accessible.name"));
-            const QString value = name.evaluate().toString();
+            const QString value = accessibleName(control);
             const QString where = QStringLiteral("%1 %2 in %3").arg(QString::fromLatin1(control->metaObject()->className()), control->objectName(),
                                                                     context->baseUrl().toString());
             // Labels that show nothing yet (e.g. the address before it is known) may be empty.
